@@ -1,0 +1,1 @@
+"""Reading the dataset's files and holding them in a store."""

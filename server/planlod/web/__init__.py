@@ -1,0 +1,1 @@
+"""The Flask application: one blueprint per module, registered by `create_app`."""

@@ -1,0 +1,20 @@
+"""The application factory."""
+
+from flask import Flask
+
+from .. import config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(config.DEFAULTS)
+    if test_config is None:
+        app.config.from_prefixed_env("PLANLOD")
+    else:
+        app.config.from_mapping(test_config)
+
+    from . import store_access
+
+    store_access.init_app(app)
+    # Each module adds its blueprint here, one line each.
+    return app
