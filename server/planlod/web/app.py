@@ -17,4 +17,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     store_access.init_app(app)
     # Each module adds its blueprint here, one line each.
+    from . import fair_use, health
+
+    health.init_app(app)  # first: its timer must run before any other hook can refuse a request
+    fair_use.init_app(app)
     return app

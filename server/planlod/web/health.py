@@ -1,0 +1,258 @@
+"""Operations: `/healthz`, one structured access-log line per request, and `/metrics`.
+
+Access log: a JSON line on the `planlod.access` logger with method, path (never the query
+string), endpoint, status, duration and a SHA-256 prefix of the SPARQL query — the query text
+itself is never logged, so a log can be shared without leaking what users asked.
+
+Metrics, in the Prometheus text exposition format: request counters by method, endpoint and
+status, and a request-duration histogram by endpoint. Endpoints are Flask rule names, never raw
+paths, so the label set stays bounded whatever clients send.
+
+Across gunicorn workers: every process keeps its own counts. With `METRICS_DIR` set (a directory
+all workers of one server share), each process writes a snapshot there at most once a second and
+`/metrics` sums every snapshot, so any worker answers for the whole server (its peers' counts may
+be up to a second old; a dead worker's totals stay counted, as counters must not go down).
+Without `METRICS_DIR` the counts are those of the answering process only, and the output says so
+(`planlod_metrics_processes` is 1 and the HELP text names the scope).
+"""
+
+import hashlib
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+
+from .store_access import get_store
+
+bp = Blueprint("health", __name__)
+
+ACCESS_LOGGER = "planlod.access"
+EXTENSION_KEY = "planlod.metrics"
+# Seconds; spans a cached hit (ms) to a query stopped by the default 30 s limit.
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+SNAPSHOT_INTERVAL = 1.0
+QUERY_HASH_LENGTH = 16
+
+
+def query_hash(query: str | None) -> str | None:
+    """A stable, short fingerprint: equal queries group together in logs, the text stays out."""
+    if query is None:
+        return None
+    return hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()[:QUERY_HASH_LENGTH]
+
+
+def query_of_request() -> str | None:
+    """The query text this request carried, without reading a body the view left unread."""
+    parsed = g.get("sparql_query")  # set by the endpoint once it has decoded the query
+    if isinstance(parsed, str):
+        return parsed
+    if "query" in request.args:
+        return request.args.get("query")
+    # Only a form werkzeug has parsed already: reading it here could pull a refused 20 MB body.
+    if "form" in request.__dict__ and "query" in request.form:
+        return request.form.get("query")
+    return None
+
+
+class Metrics:
+    """Counters and a histogram of one process; snapshots merge across processes."""
+
+    def __init__(self, directory: str | None):
+        self.lock = threading.Lock()
+        self.requests: dict[tuple[str, str, str], int] = {}
+        # endpoint -> [count per bucket ..., +Inf count, sum of seconds]
+        self.durations: dict[str, list[float]] = {}
+        self.directory = Path(directory) if directory else None
+        self.snapshot_name = f"{os.getpid()}-{uuid.uuid4().hex}.json"
+        self.dirty = False
+        self.writer: threading.Thread | None = None
+        self.writer_pid: int | None = None
+
+    def observe(self, method: str, endpoint: str, status: int, seconds: float | None) -> None:
+        with self.lock:
+            key = (method, endpoint, str(status))
+            self.requests[key] = self.requests.get(key, 0) + 1
+            if seconds is not None:
+                row = self.durations.setdefault(endpoint, [0.0] * (len(DURATION_BUCKETS) + 2))
+                for i, bound in enumerate(DURATION_BUCKETS):
+                    if seconds <= bound:
+                        row[i] += 1
+                row[-2] += 1
+                row[-1] += seconds
+            self.dirty = True
+        if self.directory is not None:
+            self.start_writer()
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {
+                "requests": [[*key, count] for key, count in self.requests.items()],
+                "durations": {endpoint: list(row) for endpoint, row in self.durations.items()},
+            }
+
+    # -- sharing across the worker processes of one server --
+
+    def start_writer(self) -> None:
+        # Started lazily in the process that serves: gunicorn forks workers after the app is built.
+        if self.writer_pid == os.getpid():
+            return
+        self.snapshot_name = f"{os.getpid()}-{uuid.uuid4().hex}.json"
+        self.writer_pid = os.getpid()
+        self.writer = threading.Thread(target=self.write_loop, name="planlod-metrics", daemon=True)
+        self.writer.start()
+
+    def write_loop(self) -> None:
+        while True:
+            time.sleep(SNAPSHOT_INTERVAL)
+            if self.dirty:
+                self.write_snapshot()
+
+    def write_snapshot(self) -> None:
+        assert self.directory is not None
+        self.dirty = False
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.directory / self.snapshot_name
+        partial = target.with_suffix(".tmp")
+        partial.write_text(json.dumps(self.snapshot()), encoding="utf-8")
+        os.replace(partial, target)  # readers see the old or the new snapshot, never half of one
+
+    def merged(self) -> tuple[dict, int]:
+        """Every process's snapshot summed, and how many processes that was."""
+        if self.directory is None:
+            return self.snapshot(), 1
+        self.write_snapshot()
+        snapshots = []
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                snapshots.append(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue  # a file being replaced right now: its next version counts next time
+        return merge(snapshots), len(snapshots)
+
+
+def merge(snapshots: list[dict]) -> dict:
+    requests: dict[tuple[str, str, str], int] = {}
+    durations: dict[str, list[float]] = {}
+    for snap in snapshots:
+        for method, endpoint, status, count in snap["requests"]:
+            requests[(method, endpoint, status)] = requests.get((method, endpoint, status), 0) + count
+        for endpoint, row in snap["durations"].items():
+            total = durations.setdefault(endpoint, [0.0] * len(row))
+            for i, value in enumerate(row):
+                total[i] += value
+    return {"requests": [[*key, count] for key, count in requests.items()], "durations": durations}
+
+
+def label_value(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def exposition(snapshot: dict, processes: int, shared: bool, triples: int) -> str:
+    """The Prometheus text format (version 0.0.4)."""
+    scope = ("summed over all worker processes of this server" if shared
+             else "of the one worker process that answered this scrape")
+    lines = [
+        f"# HELP planlod_http_requests_total HTTP requests answered, {scope}.",
+        "# TYPE planlod_http_requests_total counter",
+    ]
+    for method, endpoint, status, count in sorted(snapshot["requests"]):
+        lines.append(f'planlod_http_requests_total{{method="{label_value(method)}",'
+                     f'endpoint="{label_value(endpoint)}",status="{status}"}} {count}')
+    lines += [
+        f"# HELP planlod_http_request_duration_seconds Time to answer a request, {scope}.",
+        "# TYPE planlod_http_request_duration_seconds histogram",
+    ]
+    for endpoint, row in sorted(snapshot["durations"].items()):
+        label = f'endpoint="{label_value(endpoint)}"'
+        # Each slot counts the observations <= its bound, so the row is cumulative as Prometheus wants.
+        for bound, count in zip(DURATION_BUCKETS, row, strict=False):
+            lines.append(f'planlod_http_request_duration_seconds_bucket{{{label},le="{number(bound)}"}} '
+                         f"{number(count)}")
+        lines.append(f'planlod_http_request_duration_seconds_bucket{{{label},le="+Inf"}} {number(row[-2])}')
+        lines.append(f"planlod_http_request_duration_seconds_sum{{{label}}} {number(row[-1])}")
+        lines.append(f"planlod_http_request_duration_seconds_count{{{label}}} {number(row[-2])}")
+    lines += [
+        "# HELP planlod_metrics_processes Worker processes whose counts this scrape includes.",
+        "# TYPE planlod_metrics_processes gauge",
+        f"planlod_metrics_processes {processes}",
+        "# HELP planlod_store_triples Triples in the store, summed over its named graphs.",
+        "# TYPE planlod_store_triples gauge",
+        f"planlod_store_triples {triples}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def get_metrics() -> Metrics:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+# -- routes --
+
+@bp.get("/healthz")
+def healthz():
+    store = get_store()
+    triples = len(store.store)
+    body = {"status": "ok", "store": "loaded", "triples": triples, "graphs": len(store.graphs())}
+    return jsonify(body), 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/metrics")
+def metrics():
+    collected = get_metrics()
+    snapshot, processes = collected.merged()
+    text = exposition(snapshot, processes, collected.directory is not None, len(get_store().store))
+    return Response(text, content_type="text/plain; version=0.0.4; charset=utf-8",
+                    headers={"Cache-Control": "no-store"})
+
+
+# -- per-request hooks --
+
+def start_timer() -> None:
+    g.request_started = time.perf_counter()
+
+
+def record(response: Response) -> Response:
+    started = g.get("request_started")
+    seconds = time.perf_counter() - started if started is not None else None
+    endpoint = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+    get_metrics().observe(request.method, endpoint, response.status_code, seconds)
+    line = {
+        "event": "request",
+        "method": request.method,
+        "path": request.path,
+        "endpoint": endpoint,
+        "status": response.status_code,
+        "duration_ms": round(seconds * 1000, 3) if seconds is not None else None,
+        "query_hash": query_hash(query_of_request()),
+        "bytes": response.calculate_content_length(),
+    }
+    if current_app.config["ACCESS_LOG"]:
+        logging.getLogger(ACCESS_LOGGER).info(json.dumps(line, ensure_ascii=False))
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("METRICS_DIR", None)
+    app.config.setdefault("ACCESS_LOG", True)
+    app.extensions[EXTENSION_KEY] = Metrics(app.config["METRICS_DIR"])
+    # First in line, so the timer runs even when a later hook (the rate limit) refuses the request.
+    app.before_request_funcs.setdefault(None, []).insert(0, start_timer)
+    app.after_request(record)
+    logger = logging.getLogger(ACCESS_LOGGER)
+    if app.config["ACCESS_LOG"] and not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False  # one line per request, not again through the root logger
+    app.register_blueprint(bp)

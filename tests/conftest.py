@@ -1,0 +1,23 @@
+"""Shared fixtures: the app over the real dataset, its test client, and a real server process."""
+
+import pytest
+from planlod.web.app import create_app
+from servers import running_server
+
+
+@pytest.fixture(scope="session")
+def app():
+    # Session-wide: the store is loaded (and the SHACL gate run) once, as a server does at start.
+    return create_app({"TESTING": True, "RATELIMIT_ENABLED": False})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """A real `planlod serve` (gunicorn, 2 workers) on a free loopback port; see tests/servers.py."""
+    with running_server() as server:
+        yield server

@@ -1,0 +1,115 @@
+"""A real `planlod serve` process on a free loopback port, for tests that need real HTTP.
+
+    with running_server({"PLANLOD_QUERY_TIMEOUT": "2"}) as server:
+        requests.get(server.url + "/healthz")
+
+The server is started as a child process (gunicorn under `planlod serve`), awaited through
+`/healthz`, and stopped by its PID (SIGTERM, then SIGKILL of its own process group if it lingers).
+Its stderr — gunicorn's messages and our access log — is kept in a file so tests can read it.
+The rate limit is off unless the caller turns it on (tests send bursts on purpose).
+"""
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+START_TIMEOUT = 90.0  # seconds: the SHACL gate and the store load run before the first answer
+STOP_TIMEOUT = 15.0
+
+
+@dataclass
+class Server:
+    url: str  # e.g. http://127.0.0.1:40123 (no trailing slash)
+    port: int
+    pid: int
+    log: Path  # the process's stderr
+
+    @property
+    def sparql(self) -> str:
+        return self.url + "/sparql"
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def access_log(self) -> list[dict]:
+        """The structured access-log lines written so far."""
+        lines = []
+        for line in self.log_text().splitlines():
+            if line.startswith("{"):
+                with contextlib.suppress(ValueError):
+                    record = json.loads(line)
+                    if record.get("event") == "request":
+                        lines.append(record)
+        return lines
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"planlod serve exited with {process.returncode}:\n"
+                               + log.read_text(encoding="utf-8", errors="replace")[-4000:])
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200 and json.load(response).get("status") == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"planlod serve did not answer /healthz within {START_TIMEOUT:.0f} s:\n"
+                       + log.read_text(encoding="utf-8", errors="replace")[-4000:])
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.kill(process.pid, signal.SIGTERM)  # gunicorn's graceful stop
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        # It started its own session, so this group holds only it and its workers.
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+@contextlib.contextmanager
+def running_server(env: dict[str, str] | None = None, workers: int = 2,
+                   args: list[str] | None = None) -> Iterator[Server]:
+    port = free_port()
+    settings = {
+        "PLANLOD_RATELIMIT_ENABLED": "false",
+        # One directory per server, so /metrics sums the workers of this server only.
+        "PLANLOD_METRICS_DIR": tempfile.mkdtemp(prefix="planlod-metrics-"),
+    }
+    settings.update(env or {})
+    with tempfile.NamedTemporaryFile(prefix="planlod-serve-", suffix=".log", delete=False) as handle:
+        log = Path(handle.name)
+    command = [sys.executable, "-m", "planlod.cli", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), *(args or [])]
+    with open(log, "wb") as stderr:
+        process = subprocess.Popen(command, env={**os.environ, **settings}, stdout=stderr,
+                                   stderr=stderr, start_new_session=True,
+                                   cwd=tempfile.gettempdir())  # must not depend on the working dir
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process, log)
+        yield Server(url=url, port=port, pid=process.pid, log=log)
+    finally:
+        stop(process)
