@@ -21,4 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     health.init_app(app)  # first: its timer must run before any other hook can refuse a request
     fair_use.init_app(app)
+    from . import query_page
+
+    app.register_blueprint(query_page.bp)
     return app

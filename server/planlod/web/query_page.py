@@ -1,0 +1,154 @@
+"""The query page: the vendored YASGUI editor, preset to this server's /sparql, with the examples as tabs.
+
+`GET /query` serves it; the endpoint's `/sparql` handler calls `render_query_page()` when the client is a
+browser (see `prefers_html`). The examples are data (`data/examples.ttl`, SHACL's sh:SPARQLExecutable as
+SIB's sparql-examples use it), read from the store, so each query text exists once and other editors can
+list them from the endpoint itself.
+"""
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, render_template, request, url_for
+from werkzeug.datastructures import MIMEAccept
+
+from ..config import DEFAULT_BASE_IRI
+from ..graph.store import DatasetStore
+from .store_access import get_store
+
+bp = Blueprint("query_page", __name__)
+
+# A query in a permalink is bounded like any input: far above any example, far below what hurts.
+MAX_LINKED_QUERY_CHARS = 20_000
+
+# What a SPARQL or RDF client asks for; a browser is a client that prefers text/html to all of these.
+MACHINE_TYPES = (
+    "application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+    "text/tab-separated-values", "text/turtle", "application/n-triples", "application/rdf+xml",
+    "application/ld+json", "application/trig", "application/n-quads", "application/json",
+    "application/xml",
+)
+
+SH = "http://www.w3.org/ns/shacl#"
+EXAMPLES_QUERY = """
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX schema: <https://schema.org/>
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+PREFIX spex: <https://purl.expasy.org/sparql-examples/ontology#>
+SELECT ?example ?id ?position ?form ?text ?labelJa ?labelEn ?commentJa ?commentEn WHERE {
+  ?example a sh:SPARQLExecutable ; dcterms:identifier ?id ; schema:position ?position .
+  { ?example sh:select ?text BIND("select" AS ?form) }
+  UNION { ?example sh:construct ?text BIND("construct" AS ?form) }
+  UNION { ?example sh:ask ?text BIND("ask" AS ?form) }
+  UNION { ?example spex:describe ?text BIND("describe" AS ?form) }
+  OPTIONAL { ?example rdfs:label ?labelJa FILTER(lang(?labelJa) = "ja") }
+  OPTIONAL { ?example rdfs:label ?labelEn FILTER(lang(?labelEn) = "en") }
+  OPTIONAL { ?example rdfs:comment ?commentJa FILTER(lang(?commentJa) = "ja") }
+  OPTIONAL { ?example rdfs:comment ?commentEn FILTER(lang(?commentEn) = "en") }
+}
+ORDER BY ?position ?id
+"""
+PREFIXES_QUERY = """
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+SELECT DISTINCT ?prefix ?namespace WHERE {
+  ?example a sh:SPARQLExecutable ; sh:prefixes/sh:declare [ sh:prefix ?prefix ; sh:namespace ?namespace ] .
+}
+ORDER BY ?prefix
+"""
+
+
+@dataclass(frozen=True)
+class Example:
+    iri: str
+    id: str  # the permalink name: /query?example=<id>
+    form: str  # select, construct, ask or describe
+    text: str  # the query, with its IRIs under the configured base
+    label_ja: str
+    label_en: str
+    comment_ja: str
+    comment_en: str
+
+
+def _value(row, name: str) -> str:
+    term = row[name]
+    return term.value if term is not None else ""
+
+
+def _rebased_text(text: str, base: str) -> str:
+    # The loader moves the data's IRIs under the configured base; the query texts are literals, so the
+    # IRIs written in them (the plan: namespace, edition IRIs) are moved the same way here.
+    return text.replace(DEFAULT_BASE_IRI, base) if base != DEFAULT_BASE_IRI else text
+
+
+def load_examples(store: DatasetStore) -> list[Example]:
+    """The example queries stored in the dataset, in their stated order (one per example)."""
+    examples: dict[str, Example] = {}
+    for row in store.query(EXAMPLES_QUERY):
+        iri = _value(row, "example")
+        if iri in examples:
+            continue  # an example with two query texts is the data's error; the shapes report it
+        examples[iri] = Example(
+            iri=iri, id=_value(row, "id"), form=_value(row, "form"),
+            text=_rebased_text(_value(row, "text"), store.base),
+            label_ja=_value(row, "labelJa"), label_en=_value(row, "labelEn"),
+            comment_ja=_value(row, "commentJa"), comment_en=_value(row, "commentEn"))
+    return list(examples.values())
+
+
+def load_prefixes(store: DatasetStore) -> dict[str, str]:
+    """The prefixes the examples declare (sh:prefixes/sh:declare): the project's prefixes for new tabs."""
+    return {_value(row, "prefix"): _rebased_text(_value(row, "namespace"), store.base)
+            for row in store.query(PREFIXES_QUERY)}
+
+
+def prefers_html(accept: MIMEAccept) -> bool:
+    """True for a browser: text/html ranks above every SPARQL/RDF type (`*/*` alone is a machine client)."""
+    html = accept.quality("text/html")
+    return html > 0 and all(html > accept.quality(t) for t in MACHINE_TYPES)
+
+
+def _new_tab_query(prefixes: dict[str, str]) -> str:
+    """What a new tab starts with: the project's prefixes and a small query to edit."""
+    lines = [f"PREFIX {prefix}: <{namespace}>" for prefix, namespace in prefixes.items()]
+    lines += ["", "SELECT ?element ?label WHERE {", "  ?element a plan:PlanElement ; skos:prefLabel ?label .",
+              "}", "LIMIT 20"]
+    return "\n".join(lines)
+
+
+def render_query_page(query: str | None = None, example: str | None = None, status: int = 200):
+    """The page, with `query` opened in a tab of its own or the example named `example` selected.
+
+    The /sparql handler calls this for browsers (`render_query_page(request.args.get("query"))`).
+    """
+    store = get_store()
+    examples = load_examples(store)
+    if example is not None and example not in {e.id for e in examples}:
+        abort(404, description=f"「{example}」という名前の例はありません。"
+                               f"No example named {example!r}; the examples are listed at /query.")
+    if query is not None and len(query) > MAX_LINKED_QUERY_CHARS:
+        abort(414, description=f"The query in the link is longer than {MAX_LINKED_QUERY_CHARS} characters.")
+    prefixes = load_prefixes(store)
+    endpoint = request.url_root + "sparql"
+    selected = example if example is not None else (
+        None if query is not None or not examples else examples[0].id)
+    page_config = {
+        "endpoint": endpoint,
+        "queryPagePath": url_for("query_page.query_page"),
+        "prefixes": prefixes,
+        "newTabQuery": _new_tab_query(prefixes),
+        "examples": [{"id": e.id, "name": e.label_ja or e.id, "query": e.text, "form": e.form}
+                     for e in examples],
+        "selected": selected,
+        "linkedQuery": query,
+    }
+    # Without JavaScript the download form is the editor: it starts with the query the page opens.
+    initial_query = query if query is not None else next(
+        (e.text for e in examples if e.id == selected), page_config["newTabQuery"])
+    html = render_template("query.html", examples=examples, endpoint=endpoint, page_config=page_config,
+                           selected=selected, initial_query=initial_query)
+    return html, status, {"Content-Type": "text/html; charset=utf-8", "Vary": "Accept"}
+
+
+@bp.get("/query")
+def query_page():
+    return render_query_page(query=request.args.get("query"), example=request.args.get("example"))
