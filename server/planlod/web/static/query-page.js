@@ -31,15 +31,14 @@
     yasr: { prefixes: config.prefixes },
   });
 
+  // selectTabId() only moves from an open tab, so the tab to open is added as the active one.
   var exampleTab = "example-";
   config.examples.forEach(function (example) {
-    yasgui.addTab(false, { id: exampleTab + example.id, name: example.name, yasqe: { value: example.query } });
+    yasgui.addTab(example.id === config.selected,
+                  { id: exampleTab + example.id, name: example.name, yasqe: { value: example.query } });
   });
   if (config.linkedQuery !== null) {
-    yasgui.addTab(false, { id: "linked-query", name: "リンクのクエリ", yasqe: { value: config.linkedQuery } });
-    yasgui.selectTabId("linked-query");
-  } else if (config.selected !== null) {
-    yasgui.selectTabId(exampleTab + config.selected);
+    yasgui.addTab(true, { id: "linked-query", name: "リンクのクエリ", yasqe: { value: config.linkedQuery } });
   }
 
   // The address bar follows the open example, so copying it gives the example's permalink.
