@@ -10,6 +10,7 @@ The rate limit is off unless the caller turns it on (tests send bursts on purpos
 """
 
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -113,3 +115,43 @@ def running_server(env: dict[str, str] | None = None, workers: int = 2,
         yield Server(url=url, port=port, pid=process.pid, log=log)
     finally:
         stop(process)
+
+
+# -- sending exactly the bytes a test means, to a real server or to the app in-process --
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+
+    @property
+    def media_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+def http_request(base_url: str, method: str, target: str, headers: dict[str, str] | None = None,
+                 body: bytes | None = None, timeout: float = 120.0) -> Reply:
+    """One request over a fresh connection; `target` is sent as written (bad %-encoding included)."""
+    parsed = urllib.parse.urlsplit(base_url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=timeout)
+    try:
+        connection.request(method, target, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+    finally:
+        connection.close()
+
+
+def app_request(client, method: str, target: str, headers: dict[str, str] | None = None,
+                body: bytes | None = None) -> Reply:
+    """The same request through Flask's test client (no socket): for cases about the app itself."""
+    path, _, query = target.partition("?")
+    response = client.open(path, method=method, query_string=query,
+                           headers=headers or {}, data=body)
+    return Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()},
+                 response.get_data())
