@@ -149,6 +149,9 @@ class RemoteStore:
         status, content_type, body = self._post(params, timeout or self.timeout)
         if status == 400:
             raise SyntaxError(_message(body) or "the external store rejected the query as malformed")
+        if status == 206:  # Virtuoso's "anytime" answer: cut at its time limit, so not the whole answer
+            raise RemoteStoreError(f"external store {self.endpoint} sent a partial answer (HTTP 206, its "
+                                   "time or row limit was reached); partial results are never passed on")
         if status != 200:
             raise RemoteStoreError(f"external store {self.endpoint} answered HTTP {status}: "
                                    f"{_message(body)[:300]}")
