@@ -38,25 +38,32 @@ EXTENSION_KEY = "planlod.metrics"
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 SNAPSHOT_INTERVAL = 1.0
 QUERY_HASH_LENGTH = 16
+# A direct POST body is hashed as sent, up to this size (bytes); larger ones were refused anyway.
+MAX_HASHED_BODY = 1 << 20
 
 
-def query_hash(query: str | None) -> str | None:
+def query_hash(query: str | bytes | None) -> str | None:
     """A stable, short fingerprint: equal queries group together in logs, the text stays out."""
     if query is None:
         return None
-    return hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()[:QUERY_HASH_LENGTH]
+    data = query if isinstance(query, bytes) else query.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:QUERY_HASH_LENGTH]
 
 
-def query_of_request() -> str | None:
-    """The query text this request carried, without reading a body the view left unread."""
-    parsed = g.get("sparql_query")  # set by the endpoint once it has decoded the query
+def query_of_request() -> str | bytes | None:
+    """The query this request carried (text, or the raw body of a direct POST)."""
+    parsed = g.get("sparql_query")  # the endpoint may set it once it has decoded the query
     if isinstance(parsed, str):
         return parsed
     if "query" in request.args:
         return request.args.get("query")
-    # Only a form werkzeug has parsed already: reading it here could pull a refused 20 MB body.
+    # Only a form werkzeug has parsed already: parsing here could pull a refused 20 MB body.
     if "form" in request.__dict__ and "query" in request.form:
         return request.form.get("query")
+    if request.mimetype == "application/sparql-query" and request.content_length is not None \
+            and request.content_length <= MAX_HASHED_BODY:
+        # The view's own get_data() is cached, so this reads nothing new; b"" means it read the stream.
+        return request.get_data(cache=True) or None
     return None
 
 
