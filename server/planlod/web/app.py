@@ -24,4 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import query_page
 
     app.register_blueprint(query_page.bp)
+    from . import downloads
+
+    downloads.init_app(app)  # dumps, outline CSV and the JSON-LD @context
     return app

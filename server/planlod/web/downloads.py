@@ -1,0 +1,427 @@
+"""Dumps of the dataset and of each plan edition, the outline CSV, and the published JSON-LD @context.
+
+URLs (under the server root, which the public base maps to; see README "IRIs and URLs"):
+  /downloads                                        the list of every file, with size and SHA-256
+  /download/planlod.{ttl,trig,nq,jsonld,rdf}        the whole dataset: every named graph
+  /download/{edition}.{ttl,trig,nq,jsonld,rdf}      an edition's graph, e.g. 072044/lifelong-learning-plan/5
+  /download/{edition}/outline.csv                   the edition's outline, UTF-8 with BOM (Excel)
+  /download/{edition}/outline-nobom.csv             the same without BOM
+  /download/{edition}/outline.csv-metadata.json     CSVW metadata for both (W3C CSV on the Web)
+  /context.jsonld                                   the @context every JSON-LD file refers to by URL
+
+Scope and syntax: TriG, N-Quads and JSON-LD keep the named graphs; Turtle and RDF/XML cannot, so
+they hold the union of the graphs' triples (for an edition: its graph's triples).
+
+Every file is built once per dataset version (the store is read-only while the process runs) on
+first use, then served from memory with its SHA-256 as a strong ETag; `/downloads` and the catalog
+list the same bytes' sizes and checksums. Bytes are deterministic (sorted input, canonical JSON),
+so every worker of a server computes the same checksums.
+"""
+
+import base64
+import hashlib
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Variable, serialize
+
+from .. import iris, outline
+from ..graph.store import DatasetStore
+from .store_access import get_store
+
+bp = Blueprint("downloads", __name__)
+
+EXTENSION_KEY = "planlod.downloads"
+WHOLE = "planlod"  # the file name of the whole-dataset dumps
+DOWNLOAD_PATH = "download/"
+CONTEXT_PATH = "context.jsonld"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+BLANK_NODE_ROUNDS = 4  # enough to tell apart our blank nodes (SHACL property shapes, lists)
+
+
+@dataclass(frozen=True)
+class Syntax:
+    ext: str
+    media_type: str
+    name: str
+    rdf_format: RdfFormat
+    keeps_graphs: bool
+
+
+SYNTAXES: dict[str, Syntax] = {s.ext: s for s in (
+    Syntax("ttl", "text/turtle", "Turtle", RdfFormat.TURTLE, False),
+    Syntax("trig", "application/trig", "TriG", RdfFormat.TRIG, True),
+    Syntax("nq", "application/n-quads", "N-Quads", RdfFormat.N_QUADS, True),
+    Syntax("jsonld", "application/ld+json", "JSON-LD", RdfFormat.JSON_LD, True),
+    Syntax("rdf", "application/rdf+xml", "RDF/XML", RdfFormat.RDF_XML, False),
+)}
+CSV_MEDIA_TYPE = "text/csv"
+CSVW_MEDIA_TYPE = "application/csvm+json"
+OUTLINE_FILES = {  # file name -> (media type, with BOM?)
+    "outline.csv": (CSV_MEDIA_TYPE, True),
+    "outline-nobom.csv": (CSV_MEDIA_TYPE, False),
+    "outline.csv-metadata.json": (CSVW_MEDIA_TYPE, None),
+}
+# Media types whose charset a client must be told (text/*); the others are UTF-8 by definition.
+TEXT_MEDIA_TYPES = {"text/turtle", CSV_MEDIA_TYPE}
+
+
+def prefixes(base: str) -> dict[str, str]:
+    """The prefixes of our Turtle/TriG/RDF-XML files and of the JSON-LD @context."""
+    return {
+        "dcat": "http://www.w3.org/ns/dcat#",
+        "dcterms": "http://purl.org/dc/terms/",
+        "foaf": "http://xmlns.com/foaf/0.1/",
+        "org": "http://www.w3.org/ns/org#",
+        "owl": "http://www.w3.org/2002/07/owl#",
+        "plan": iris.ontology_ns(base),
+        "plansh": iris.shapes_ns(base),
+        "prov": "http://www.w3.org/ns/prov#",
+        "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+        "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+        "sh": "http://www.w3.org/ns/shacl#",
+        "skos": "http://www.w3.org/2004/02/skos/core#",
+        "vann": "http://purl.org/vocab/vann/",
+        "void": "http://rdfs.org/ns/void#",
+        "xsd": "http://www.w3.org/2001/XMLSchema#",
+    }
+
+
+# Properties whose values are language-tagged text: a language map ({"ja": …, "en": …}) in JSON-LD.
+LANGUAGE_MAPS = {
+    "label": "rdfs:label", "comment": "rdfs:comment",
+    "prefLabel": "skos:prefLabel", "altLabel": "skos:altLabel", "definition": "skos:definition",
+    "editorialNote": "skos:editorialNote", "title": "dcterms:title", "description": "dcterms:description",
+    "heading": "plan:heading", "subtitle": "plan:subtitle", "statement": "plan:statement",
+}
+
+
+def jsonld_context(base: str) -> dict:
+    """The published @context: prefixes, and language maps for the text properties."""
+    context: dict = {"@version": 1.1}
+    context.update(prefixes(base))
+    for term, curie in LANGUAGE_MAPS.items():
+        context[term] = {"@id": curie, "@container": "@language"}
+    return context
+
+
+def context_url(base: str) -> str:
+    return base + CONTEXT_PATH
+
+
+@dataclass(frozen=True)
+class Edition:
+    iri: str
+    path: str  # the IRI below {base}id/, e.g. 072044/lifelong-learning-plan/5
+    title_ja: str
+    title_en: str
+    license: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One downloadable file: where it is and what it holds; its bytes are built on demand."""
+
+    path: str  # below the server root, e.g. download/planlod.ttl
+    media_type: str
+    syntax: str  # "Turtle", "CSV (BOM)", …
+    edition: Edition | None  # None: the whole dataset
+    kind: str  # "rdf", "csv", "csvw"
+    ext: str = ""  # for "rdf": the key of SYNTAXES
+
+    @property
+    def filename(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    def url(self, base: str) -> str:
+        return base + self.path
+
+
+@dataclass(frozen=True)
+class Built:
+    body: bytes
+    sha256: str  # hex
+
+    @property
+    def size(self) -> int:
+        return len(self.body)
+
+
+EDITIONS_QUERY = """
+PREFIX plan: <{plan}>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?edition (SAMPLE(?ja) AS ?titleJa) (SAMPLE(?en) AS ?titleEn) (SAMPLE(?lic) AS ?license) WHERE {{
+  GRAPH ?edition {{ ?edition a plan:PlanEdition }}
+  OPTIONAL {{ ?edition rdfs:label ?ja FILTER(lang(?ja) = "ja") }}
+  OPTIONAL {{ ?edition rdfs:label ?en FILTER(lang(?en) = "en") }}
+  OPTIONAL {{ ?edition dcterms:license ?lic }}
+}} GROUP BY ?edition ORDER BY ?edition"""
+
+
+def editions_of(store: DatasetStore) -> list[Edition]:
+    """Every plan edition with its own graph (named by the edition, as the loader names them)."""
+    id_space = store.base + "id/"
+    found = []
+    for row in store.query(EDITIONS_QUERY.format(plan=iris.ontology_ns(store.base))):
+        iri = row["edition"].value
+        if not iri.startswith(id_space):
+            continue  # not minted by us: it has no download URL under our base
+        found.append(Edition(
+            iri, iri[len(id_space):],
+            row["titleJa"].value if row["titleJa"] else "",
+            row["titleEn"].value if row["titleEn"] else "",
+            row["license"].value if row["license"] else "",
+        ))
+    return found
+
+
+class Downloads:
+    """The files of one dataset version; bodies are built once, on first use, under a lock."""
+
+    def __init__(self, store: DatasetStore):
+        self.store = store
+        self.base = store.base
+        self.editions = editions_of(store)
+        self.entries: dict[str, Entry] = {}
+        for ext, syntax in SYNTAXES.items():
+            path = f"{DOWNLOAD_PATH}{WHOLE}.{ext}"
+            self._add(Entry(path, syntax.media_type, syntax.name, None, "rdf", ext))
+        for edition in self.editions:
+            for ext, syntax in SYNTAXES.items():
+                self._add(Entry(f"{DOWNLOAD_PATH}{edition.path}.{ext}", syntax.media_type, syntax.name,
+                                edition, "rdf", ext))
+            for name, (media_type, bom) in OUTLINE_FILES.items():
+                kind = "csvw" if bom is None else "csv"
+                label = "CSVW" if bom is None else ("CSV (BOM)" if bom else "CSV")
+                self._add(Entry(f"{DOWNLOAD_PATH}{edition.path}/{name}", media_type, label, edition, kind))
+        self._built: dict[str, Built] = {}
+        self._lock = threading.Lock()
+
+    def _add(self, entry: Entry) -> None:
+        self.entries[entry.path] = entry
+
+    def entry(self, path: str) -> Entry | None:
+        return self.entries.get(path)
+
+    def whole(self) -> list[Entry]:
+        return [e for e in self.entries.values() if e.edition is None]
+
+    def of_edition(self, edition: Edition) -> list[Entry]:
+        return [e for e in self.entries.values() if e.edition == edition]
+
+    def built(self, entry: Entry) -> Built:
+        with self._lock:
+            found = self._built.get(entry.path)
+            if found is None:
+                body = self._build(entry)
+                found = self._built[entry.path] = Built(body, hashlib.sha256(body).hexdigest())
+            return found
+
+    # ---- building ----
+
+    def _quads(self, edition: Edition | None) -> list[Quad]:
+        """The scope's quads, sorted so that the bytes are the same in every process."""
+        if edition is None:
+            query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+        else:
+            query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{edition.iri}> {{ ?s ?p ?o }} }}"
+        quads = set()
+        for row in self.store.query(query):
+            graph = row[Variable("g")] if edition is None else NamedNode(edition.iri)
+            quads.add(Quad(row[Variable("s")], row[Variable("p")], row[Variable("o")], graph))
+        quads = relabel_blank_nodes(list(quads))
+        return sorted(quads, key=lambda q: (q.graph_name.value, str(q.subject), str(q.predicate),
+                                            str(q.object)))
+
+    def _build(self, entry: Entry) -> bytes:
+        if entry.kind == "rdf":
+            return self._rdf(entry.edition, SYNTAXES[entry.ext])
+        if entry.kind == "csv":
+            rows = outline.outline_rows(self.store.query, self.base, entry.edition.iri)
+            return outline.write_csv(rows, bom=OUTLINE_FILES[entry.filename][1])
+        return self._csvw(entry.edition)
+
+    def _rdf(self, edition: Edition | None, syntax: Syntax) -> bytes:
+        quads = self._quads(edition)
+        if syntax.ext == "jsonld":
+            return self._jsonld(quads)
+        if syntax.keeps_graphs:
+            if syntax.rdf_format == RdfFormat.N_QUADS:
+                return serialize(quads, format=syntax.rdf_format)
+            return serialize(quads, format=syntax.rdf_format, prefixes=prefixes(self.base))
+        triples = []
+        seen = set()
+        for quad in quads:  # the union: a triple in two graphs is written once
+            if quad.triple not in seen:
+                seen.add(quad.triple)
+                triples.append(quad.triple)
+        triples.sort(key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+        return serialize(triples, format=syntax.rdf_format, prefixes=prefixes(self.base))
+
+    def _jsonld(self, quads: list[Quad]) -> bytes:
+        """Compacted with our context by rdflib, which embeds the context: swap it for its URL."""
+        import rdflib  # only the JSON-LD dumps need it
+
+        dataset = rdflib.Dataset()
+        for quad in quads:  # term by term, so blank-node labels (and so the bytes) stay stable
+            dataset.add((_rdflib_term(quad.subject), _rdflib_term(quad.predicate),
+                         _rdflib_term(quad.object), rdflib.URIRef(quad.graph_name.value)))
+        compact = json.loads(dataset.serialize(format="json-ld", context=jsonld_context(self.base),
+                                               auto_compact=True))
+        compact["@context"] = context_url(self.base)
+        return canonical_json(compact)
+
+    def _csvw(self, edition: Edition) -> bytes:
+        urls = [self.base + f"{DOWNLOAD_PATH}{edition.path}/{name}"
+                for name, (_, bom) in OUTLINE_FILES.items() if bom is not None]
+        metadata = outline.csvw_metadata(urls, self.base, edition.iri, edition.title_ja, edition.title_en,
+                                         edition.license)
+        return canonical_json(metadata)
+
+
+def relabel_blank_nodes(quads: list[Quad]) -> list[Quad]:
+    """Blank nodes renamed after their surroundings, so that every load of the same files names them alike.
+
+    The store gives blank nodes fresh random labels on each load; labels derived from a few rounds of
+    hashing each node's triples (colour refinement) make the dumps' bytes and checksums reproducible.
+    """
+    blanks = {t for q in quads for t in (q.subject, q.object) if isinstance(t, BlankNode)}
+    if not blanks:
+        return quads
+    colour = dict.fromkeys(blanks, "")
+
+    def key(term) -> str:
+        return "_:" + colour[term] if isinstance(term, BlankNode) else str(term)
+
+    for _ in range(BLANK_NODE_ROUNDS):
+        signature: dict[BlankNode, list[str]] = {b: [] for b in blanks}
+        for q in quads:
+            if isinstance(q.subject, BlankNode):
+                signature[q.subject].append(f"> {q.predicate} {key(q.object)} {q.graph_name}")
+            if isinstance(q.object, BlankNode):
+                signature[q.object].append(f"< {key(q.subject)} {q.predicate} {q.graph_name}")
+        colour = {b: hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:24]
+                  for b, lines in signature.items()}
+    labels: dict[BlankNode, BlankNode] = {}
+    used: dict[str, int] = {}
+    for b in sorted(blanks, key=lambda b: colour[b]):
+        n = used.get(colour[b], 0)
+        used[colour[b]] = n + 1
+        labels[b] = BlankNode(f"b{colour[b]}" + (f"x{n}" if n else ""))
+
+    def relabel(term):
+        return labels[term] if isinstance(term, BlankNode) else term
+
+    return [Quad(relabel(q.subject), q.predicate, relabel(q.object), q.graph_name) for q in quads]
+
+
+def _rdflib_term(term):
+    import rdflib
+
+    if isinstance(term, NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == XSD_STRING:
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def canonical_json(document) -> bytes:
+    """Stable bytes: node arrays sorted by @id (their order carries no meaning), keys sorted."""
+    return (json.dumps(_sorted_nodes(document), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _sorted_nodes(value):
+    if isinstance(value, dict):
+        return {key: (_sorted_nodes(item) if key != "@list" else [_sorted_nodes(i) for i in item])
+                for key, item in value.items()}
+    if isinstance(value, list):
+        items = [_sorted_nodes(item) for item in value]
+        return sorted(items, key=lambda item: json.dumps(item, ensure_ascii=False, sort_keys=True))
+    return value
+
+
+def _version_key(store: DatasetStore):
+    return getattr(store, "version", None) or id(store)
+
+
+def get_downloads() -> Downloads:
+    """The files of the loaded dataset; rebuilt only when the store's version changes."""
+    store = get_store()
+    cached = current_app.extensions.get(EXTENSION_KEY)
+    key = _version_key(store)
+    if cached is None or cached[0] != key:
+        cached = (key, Downloads(store))
+        current_app.extensions[EXTENSION_KEY] = cached
+    return cached[1]
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def _file_response(entry: Entry, built: Built) -> Response:
+    media_type = entry.media_type
+    if media_type in TEXT_MEDIA_TYPES:
+        media_type += "; charset=utf-8"
+        if entry.kind == "csv":
+            media_type += "; header=present"  # RFC 7111
+    response = Response(built.body, mimetype=None, content_type=media_type)
+    response.set_etag(built.sha256)
+    # RFC 9530: lets a client check the bytes it got against the checksum we list.
+    digest = base64.b64encode(bytes.fromhex(built.sha256)).decode()
+    response.headers["Repr-Digest"] = f"sha-256=:{digest}:"
+    response.headers["Content-Disposition"] = f'inline; filename="{entry.filename}"'
+    response.headers["Cache-Control"] = "public, max-age=300"
+    if entry.kind == "csv":
+        metadata = f"/{DOWNLOAD_PATH}{entry.edition.path}/outline.csv-metadata.json"
+        response.headers["Link"] = f'<{metadata}>; rel="describedby"; type="{CSVW_MEDIA_TYPE}"'
+    if entry.ext == "jsonld":
+        response.headers["Link"] = f'</{CONTEXT_PATH}>; rel="http://www.w3.org/ns/json-ld#context"'
+    return response.make_conditional(request)
+
+
+@bp.get("/download/<path:name>")
+def download(name: str):
+    downloads = get_downloads()
+    entry = downloads.entry(DOWNLOAD_PATH + name)
+    if entry is None:
+        abort(404, description=f"No download named {name!r}; /downloads lists them all.")
+    return _file_response(entry, downloads.built(entry))
+
+
+@bp.get("/context.jsonld")
+def context():
+    base = get_store().base
+    body = canonical_json({"@context": jsonld_context(base)})
+    response = Response(body, content_type="application/ld+json")
+    response.set_etag(hashlib.sha256(body).hexdigest())
+    response.headers["Access-Control-Allow-Origin"] = "*"  # JSON-LD processors in browsers fetch it
+    return response.make_conditional(request)
+
+
+def listing(downloads: Downloads) -> list[dict]:
+    """Groups of files for the page: the whole dataset, then each edition."""
+    def rows(entries: Iterable[Entry]) -> list[dict]:
+        return [{"entry": e, "built": downloads.built(e)} for e in entries]
+
+    groups = [{"edition": None, "files": rows(downloads.whole())}]
+    groups += [{"edition": edition, "files": rows(downloads.of_edition(edition))}
+               for edition in downloads.editions]
+    return groups
+
+
+@bp.get("/downloads")
+def downloads_page():
+    downloads = get_downloads()
+    lang = request.args.get("lang", "ja")
+    lang = lang if lang in ("ja", "en") else "ja"
+    return render_template("downloads.html", groups=listing(downloads), lang=lang,
+                           context_path="/" + CONTEXT_PATH)
