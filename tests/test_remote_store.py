@@ -20,7 +20,7 @@ from planlod.graph.remote_store import (
     RemoteStoreTimeout,
 )
 from planlod.web.store_access import get_store
-from pyoxigraph import BlankNode, NamedNode, QueryBoolean, QuerySolutions, QueryTriples, RdfFormat
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, QueryTriples, RdfFormat
 from servers import free_port
 
 PLAN = "PREFIX plan: <https://w3id.org/planlod/ontology#>\nPREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
@@ -105,7 +105,31 @@ def test_result_types_are_pyoxigraphs(remote):
 
 def test_graphs_and_counts_match(embedded, remote):
     assert remote.graphs() == embedded.graphs()
-    assert len(remote) == len(embedded.store)
+    assert len(remote) == len(remote.store) == len(embedded.store)
+
+
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+EDITION = "https://w3id.org/planlod/id/072044/lifelong-learning-plan/5"
+PATTERNS = [  # (name, subject, predicate, object, graph) as quads_for_pattern takes them
+    ("subject", NamedNode(EDITION + "/policy/1"), None, None, None),
+    ("subject and predicate", NamedNode(EDITION + "/policy/1"), NamedNode(SKOS + "prefLabel"), None, None),
+    ("object", None, None, NamedNode(EDITION + "/policy/1"), None),
+    ("literal object", None, None, Literal("基本方針", language="ja"), None),
+    ("in one graph", None, NamedNode(SKOS + "broader"), None, NamedNode(EDITION)),
+    ("whole quad", NamedNode(EDITION + "/policy/1"), NamedNode(SKOS + "inScheme"), NamedNode(EDITION),
+     NamedNode(EDITION)),
+]
+
+
+@pytest.mark.parametrize("name,s,p,o,g", PATTERNS, ids=[row[0] for row in PATTERNS])
+def test_quads_for_pattern_as_the_embedded_store(name, s, p, o, g, embedded, remote):
+    expected = sorted(str(quad) for quad in embedded.store.quads_for_pattern(s, p, o, g))
+    assert expected, f"{name}: nothing to compare"
+    assert sorted(str(quad) for quad in remote.store.quads_for_pattern(s, p, o, g)) == expected
+
+
+def test_quads_for_pattern_with_a_blank_node_matches_nothing_remotely(remote):
+    assert list(remote.store.quads_for_pattern(BlankNode(), None, None, None)) == []
 
 
 def test_default_graph_option_narrows_the_dataset(embedded, remote):

@@ -10,6 +10,9 @@ What differs, and why:
   Fuseki `arq:queryTimeout`, Virtuoso `MaxQueryExecutionTime`). See docs/external-store.md.
 - The store must be configured so that its default graph is the union of the named graphs, as the embedded
   store's is (`connect` checks this and says how to fix it).
+- Pages that read the embedded pyoxigraph Store directly (`store.store.quads_for_pattern`, `len(store.store)`)
+  get `RemoteQuads`, which answers those calls with SPARQL; a blank node cannot be named across the protocol,
+  so a pattern with one matches nothing there (planlod's own data uses IRIs for everything it describes).
 - The data is loaded by the operator (`planlod load-external`, then the store's own loader); `version`
   (for ETags) is derived from the store's per-graph triple counts when we connect, so restart the server
   after reloading the store.
@@ -19,12 +22,14 @@ import hashlib
 import http.client
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from urllib.parse import urlencode, urlsplit
 
 from pyoxigraph import (
+    BlankNode,
     DefaultGraph,
     NamedNode,
+    Quad,
     QueryResultsFormat,
     QuerySolutions,
     RdfFormat,
@@ -91,6 +96,7 @@ class RemoteStore:
         self._graphs: list[str] = []
         self._quads = 0
         self._parts = parts
+        self.store = RemoteQuads(self)
         self._local = threading.local()  # one keep-alive connection per thread (gthread workers)
         self._open: set[http.client.HTTPConnection] = set()  # every thread's, so close() reaches them all
         self._open_lock = threading.Lock()
@@ -322,3 +328,42 @@ def _as_query_triples(quads: Iterable):
     scratch = Store()
     scratch.extend(quads)
     return scratch.query("CONSTRUCT WHERE { ?s ?p ?o }")
+
+
+class RemoteQuads:
+    """The part of pyoxigraph's Store that pages call directly, answered by SPARQL on the external store.
+
+    `quads_for_pattern` looks in the named graphs only: everything planlod loads is in one, and the external
+    store's default graph is their union (it would repeat every quad).
+    """
+
+    def __init__(self, remote: RemoteStore):
+        self.remote = remote
+
+    def __len__(self) -> int:
+        return len(self.remote)
+
+    def named_graphs(self) -> Iterator[NamedNode]:
+        return (NamedNode(graph) for graph in self.remote.graphs())
+
+    def contains_named_graph(self, graph) -> bool:
+        return isinstance(graph, NamedNode) and graph.value in self.remote.graphs()
+
+    def query(self, sparql: str, **options):
+        return self.remote.query(sparql, **options)
+
+    def quads_for_pattern(self, subject=None, predicate=None, object=None,  # pyoxigraph's parameter names
+                          graph_name=None) -> Iterator[Quad]:
+        terms = {"s": subject, "p": predicate, "o": object, "g": graph_name}
+        if isinstance(graph_name, DefaultGraph) or any(isinstance(t, BlankNode) for t in terms.values()):
+            return iter(())
+        # pyoxigraph terms print as N-Triples, which SPARQL reads: IRIs were validated when the NamedNode was
+        # made, literals come out escaped, so a term from a request cannot change the query's shape.
+        bound = {name: str(term) for name, term in terms.items() if term is not None}
+        pattern = " ".join(bound.get(name, "?" + name) for name in ("s", "p", "o"))
+        query = f"SELECT * WHERE {{ GRAPH {bound.get('g', '?g')} {{ {pattern} }} }}"
+        return (Quad(row["s"] if subject is None else subject,
+                     row["p"] if predicate is None else predicate,
+                     row["o"] if object is None else object,
+                     row["g"] if graph_name is None else graph_name)
+                for row in self.remote.query(query))
