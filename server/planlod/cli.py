@@ -4,10 +4,19 @@ import argparse
 import sys
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Bad usage (an unknown option, a missing argument) gets one clear line and exit 2, not a usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="planlod", description=__doc__)
-    parser.add_subparsers(dest="command", required=True)
+    parser = OneLineErrorParser(prog="planlod", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True)
     # Each tool adds its subcommand here.
+    from .tools import validate
+    validate.register(subparsers)  # validate
     return parser
 
 
