@@ -27,4 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import downloads
 
     downloads.init_app(app)  # dumps, outline CSV and the JSON-LD @context
+    from . import catalog
+
+    catalog.init_app(app)  # DCAT catalog and VoID
     return app
