@@ -1,0 +1,178 @@
+"""The links of a resource, both directions, each with its provenance.
+
+Links live in link sets (void:Linkset), one named graph each, apart from the plans: they are data to be
+reviewed, not facts of a plan. In a link set graph the link triple is stated
+(`elem skos:relatedMatch sdg:4.7`) and a plan:LinkAssertion node reifies it (rdf:subject/predicate/object)
+with who asserted it (prov:wasAttributedTo), when (prov:generatedAtTime), on what basis (plan:basis,
+plan:basisKind) and whether a person reviewed it (plan:reviewStatus).
+Pages (`links_for`) and the outline CSV (`links_of`) read them here.
+"""
+
+from dataclasses import asdict, dataclass, field
+
+from pyoxigraph import NamedNode, Variable
+
+from .graph.store import DatasetStore
+
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+PROV = "http://www.w3.org/ns/prov#"
+VOID = "http://rdfs.org/ns/void#"
+DCTERMS = "http://purl.org/dc/terms/"
+
+# Predicates that make a link in a link set (SKOS mapping properties by strength, identity, area code).
+MAPPING_PREDICATES = tuple(SKOS + p for p in
+                           ("exactMatch", "closeMatch", "relatedMatch", "broadMatch", "narrowMatch"))
+
+
+# The vocabularies' own labels are English only; these say the strength meant, in both languages.
+PREDICATE_LABELS = {
+    SKOS + "exactMatch": {"ja": "完全に一致", "en": "exact match"},
+    SKOS + "closeMatch": {"ja": "ほぼ一致", "en": "close match"},
+    SKOS + "relatedMatch": {"ja": "関連", "en": "related match"},
+    SKOS + "broadMatch": {"ja": "より広い概念", "en": "broad match"},
+    SKOS + "narrowMatch": {"ja": "より狭い概念", "en": "narrow match"},
+    OWL + "sameAs": {"ja": "同一", "en": "same as"},
+}
+
+
+def link_predicates(base: str) -> tuple[str, ...]:
+    return MAPPING_PREDICATES + (OWL + "sameAs", base + "ontology#standardAreaCode")
+
+
+@dataclass
+class Link:
+    """One link seen from `iri`: `direction` is "out" when `iri` is its subject, "in" when its object."""
+
+    direction: str
+    subject: str
+    predicate: str
+    object: str
+    other: str  # the IRI at the other end
+    linkset: str
+    linkset_label: dict[str, str] = field(default_factory=dict)
+    predicate_label: dict[str, str] = field(default_factory=dict)
+    other_label: dict[str, str] = field(default_factory=dict)  # skos:prefLabel, else rdfs:label, by language
+    other_short_label: dict[str, str] = field(default_factory=dict)  # rdfs:label (e.g. 「ターゲット 4.7」)
+    other_notation: str = ""
+    other_scheme: str = ""  # the concept scheme (plan edition, SDG KOS) the other end belongs to
+    other_scheme_label: dict[str, str] = field(default_factory=dict)
+    assertion: str = ""  # the plan:LinkAssertion node, "" when the link has no provenance
+    attributed_to: str = ""
+    attributed_label: dict[str, str] = field(default_factory=dict)
+    generated_at: str = ""
+    basis: dict[str, str] = field(default_factory=dict)
+    basis_kind: str = ""
+    basis_kind_label: dict[str, str] = field(default_factory=dict)
+    review_status: str = ""
+    review_status_label: dict[str, str] = field(default_factory=dict)
+    score: float | None = None
+
+    @property
+    def reviewed(self) -> bool:
+        return self.review_status.endswith("#Reviewed")
+
+
+def _bind(**values) -> dict:
+    return {Variable(name): value for name, value in values.items()}
+
+
+def _text_by_lang(store: DatasetStore, iri: str, predicates: tuple[str, ...]) -> dict[str, str]:
+    """The first literal per language of the first predicate that has any (a stable choice: sorted)."""
+    if not iri:
+        return {}
+    node = NamedNode(iri)
+    for predicate in predicates:
+        found: dict[str, list[str]] = {}
+        for quad in store.store.quads_for_pattern(node, NamedNode(predicate), None, None):
+            literal = quad.object
+            if hasattr(literal, "language"):
+                found.setdefault(literal.language or "", []).append(literal.value)
+        if found:
+            return {lang: sorted(values)[0] for lang, values in sorted(found.items())}
+    return {}
+
+
+def _labels(store: DatasetStore, iri: str) -> dict[str, str]:
+    return _text_by_lang(store, iri, (SKOS + "prefLabel", RDFS + "label", SKOS + "altLabel"))
+
+
+def _first_iri(store: DatasetStore, iri: str, predicate: str) -> str:
+    values = sorted(q.object.value for q in store.store.quads_for_pattern(
+        NamedNode(iri), NamedNode(predicate), None, None) if isinstance(q.object, NamedNode))
+    return values[0] if values else ""
+
+
+def _query(store: DatasetStore, direction: str) -> str:
+    # ?x (the resource asked about, a substitution) stands at the subject or object end of the link.
+    s, o = ("?x", "?o") if direction == "out" else ("?s", "?x")
+    predicates = " ".join(f"<{p}>" for p in link_predicates(store.base))
+    plan = store.base + "ontology#"
+    return f"""SELECT ?x ?g ?s ?o ?p ?a ?who ?when ?basis ?kind ?status ?score WHERE {{
+      VALUES ?p {{ {predicates} }}
+      GRAPH ?g {{
+        ?g a <{VOID}Linkset> .
+        {s} ?p {o} .
+        OPTIONAL {{
+          ?a <{RDF}subject> {s} ; <{RDF}predicate> ?p ; <{RDF}object> {o} .
+          OPTIONAL {{ ?a <{PROV}wasAttributedTo> ?who }}
+          OPTIONAL {{ ?a <{PROV}generatedAtTime> ?when }}
+          OPTIONAL {{ ?a <{plan}basis> ?basis }}
+          OPTIONAL {{ ?a <{plan}basisKind> ?kind }}
+          OPTIONAL {{ ?a <{plan}reviewStatus> ?status }}
+          OPTIONAL {{ ?a <{plan}similarityScore> ?score }}
+        }}
+      }}
+    }}"""
+
+
+def links_of(store: DatasetStore, iri: str) -> list[Link]:
+    """Every link that has `iri` at one end, outgoing first, then by link set, predicate and other end."""
+    links: dict[tuple, Link] = {}
+    for direction in ("out", "in"):
+        for row in store.query(_query(store, direction), substitutions=_bind(x=NamedNode(iri))):
+            g, p = row["g"].value, row["p"].value
+            s, o = (iri, row["o"].value) if direction == "out" else (row["s"].value, iri)
+            key = (direction, g, s, p, o)
+            link = links.get(key)
+            if link is None:
+                other = o if direction == "out" else s
+                link = links[key] = Link(direction, s, p, o, other, g)
+                if row["a"] is not None:
+                    link.assertion = row["a"].value
+                    link.attributed_to = row["who"].value if row["who"] else ""
+                    link.generated_at = row["when"].value if row["when"] else ""
+                    link.basis_kind = row["kind"].value if row["kind"] else ""
+                    link.review_status = row["status"].value if row["status"] else ""
+                    link.score = float(row["score"].value) if row["score"] else None
+            basis = row["basis"]
+            if basis is not None:
+                link.basis.setdefault(getattr(basis, "language", "") or "", basis.value)
+    for link in links.values():
+        _describe(store, link)
+    return sorted(links.values(), key=lambda lk: (lk.direction != "out", lk.linkset, lk.predicate, lk.other))
+
+
+def _describe(store: DatasetStore, link: Link) -> None:
+    """Labels for the ends and the provenance, from the union of all graphs."""
+    link.linkset_label = _text_by_lang(store, link.linkset, (DCTERMS + "title", RDFS + "label"))
+    link.predicate_label = (_text_by_lang(store, link.predicate, (RDFS + "label",))
+                            or dict(PREDICATE_LABELS.get(link.predicate, {})))
+    link.other_label = _labels(store, link.other)
+    link.other_short_label = _text_by_lang(store, link.other, (RDFS + "label",))
+    notation = next(iter(store.store.quads_for_pattern(
+        NamedNode(link.other), NamedNode(SKOS + "notation"), None, None)), None)
+    link.other_notation = notation.object.value if notation else ""
+    link.other_scheme = _first_iri(store, link.other, SKOS + "inScheme") or _first_iri(
+        store, link.other, SKOS + "topConceptOf")
+    link.other_scheme_label = _labels(store, link.other_scheme)
+    link.attributed_label = _labels(store, link.attributed_to)
+    link.basis_kind_label = _labels(store, link.basis_kind)
+    link.review_status_label = _labels(store, link.review_status)
+
+
+def links_for(store: DatasetStore, iri: str) -> list[dict]:
+    """`links_of` as plain dicts (for templates and JSON); keys are the `Link` field names plus `reviewed`."""
+    return [{**asdict(link), "reviewed": link.reviewed} for link in links_of(store, iri)]
