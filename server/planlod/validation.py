@@ -231,3 +231,23 @@ def data_sources(paths: Iterable[Path], base: str = DEFAULT_BASE_IRI) -> list[So
 def schema_sources(ontology_dir: Path, shapes_dir: Path, base: str = DEFAULT_BASE_IRI) -> list[Source]:
     return ([Source(p, "ontology", iris.ontology_iri(base)) for p in turtle_files(ontology_dir)]
             + [Source(p, "shapes", iris.shapes_iri(base)) for p in turtle_files(shapes_dir)])
+
+
+# ---- Lint queries (shapes/lint/*.rq): SELECTs that must return no rows on the loaded store ----
+
+def lint_queries(shapes_dir: Path) -> dict[str, str]:
+    """name -> query text, for every shapes/lint/*.rq."""
+    paths = sorted((shapes_dir / "lint").glob("*.rq"))
+    return {path.stem: path.read_text(encoding="utf-8") for path in paths}
+
+
+def run_lint(store, shapes_dir: Path) -> dict[str, list[tuple[str, ...]]]:
+    """Run each lint query on a loaded DatasetStore (default graph = the union); name -> offending rows.
+
+    The queries are written for the default base; a store loaded under another base gets them rebased.
+    """
+    found = {}
+    for name, text in lint_queries(shapes_dir).items():
+        rows = store.query(text.replace(DEFAULT_BASE_IRI, store.base))
+        found[name] = [tuple(term.value if term is not None else "" for term in row) for row in rows]
+    return found
