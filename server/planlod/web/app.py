@@ -30,4 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import catalog
 
     catalog.init_app(app)  # DCAT catalog and VoID
+    from . import docs
+
+    docs.init_app(app)  # ontology and shapes documentation
     return app
