@@ -15,6 +15,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(prog="planlod", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
     # Each tool adds its subcommand here.
+    from .tools import importer, suggest
+    suggest.register(subparsers)  # suggest, accept
+    importer.register(subparsers)  # import, export-outline
+    from .graph import external_load
+    external_load.register(subparsers)  # load-external
     from .tools import validate
     validate.register(subparsers)  # validate
     return parser

@@ -57,7 +57,7 @@ def load_into_oxigraph(nquads: Path, location: Path, executable: str = "oxigraph
                                 f"{result.stderr.strip()[-2000:]}")
 
 
-def add_parser(subparsers) -> None:
+def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "load-external", help="write the dataset as N-Quads for an external SPARQL store (and load it)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -71,15 +71,23 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..validation import ShapesError, validate_sources  # the SHACL gate `planlod serve` runs at start
+
     try:
         sources = dataset_sources(args.ontology_dir, args.shapes_dir, args.data_dir, args.base)
+        report = validate_sources(sources, args.base)
+        if not report.conforms:
+            print(report.text(), file=sys.stderr)
+            print("planlod load-external: the data does not pass the SHACL gate; nothing written",
+                  file=sys.stderr)
+            return 1
         count = write_nquads(sources, args.base, args.out)
         print(f"{args.out}: {count} quads in {len({s.graph for s in sources})} graphs")
         if args.oxigraph is not None:
             load_into_oxigraph(args.out, args.oxigraph)
             print(f"loaded into {args.oxigraph}; serve it with: oxigraph serve-read-only "
                   f"--location {args.oxigraph} --union-default-graph")
-    except (DatasetError, ExternalLoadError) as error:
+    except (DatasetError, ExternalLoadError, ShapesError) as error:
         print(f"planlod load-external: {error}", file=sys.stderr)
         return 1
     return 0
