@@ -21,3 +21,11 @@ def live_server():
     """A real `planlod serve` (gunicorn, 2 workers) on a free loopback port; see tests/servers.py."""
     with running_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's `page` runs in Debian's chromium (never `playwright install`), off the network."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
+            "args": ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run"]}
