@@ -1,0 +1,307 @@
+"""The 体系図 (structure diagram) of a plan edition, drawn from the store with Graphviz.
+
+Left to right: the edition's ideals (philosophy, keyword, vision, competencies …) in the first
+column, then one column per plan:Level (sorted by plan:depth), each element joined to its skos:broader parent
+(the top level to the vision). Nothing assumes the Iwaki plan's
+three levels: an edition with two levels or five gets two or five columns. Every box links to its
+page. Graphviz does not wrap text, so titles are broken into lines here (`wrap`), with the
+Japanese line-breaking rules (kinsoku) that matter for plan titles.
+
+The SVG is rendered with Debian's `dot` and the IPA Gothic font (fonts-ipafont-gothic), and
+cached per dataset version, edition, language and host: the data only changes when the
+server restarts on new files, and a different dataset version gives a new cache key.
+
+    GET /diagram/<edition path>.svg[?lang=en]    the SVG, e.g. /diagram/072044/lifelong-learning-plan/5.svg
+"""
+
+import html
+import re
+import threading
+import unicodedata
+
+import graphviz
+from flask import Blueprint, Response, abort, current_app, request
+from pyoxigraph import NamedNode
+
+from .describe import current_version
+from .i18n import LANGUAGES, LangText
+from .outline import Node, Outline, load_outline
+from .store_access import get_store
+
+bp = Blueprint("diagram", __name__)
+
+RDFS_LABEL = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+FONT = "IPAGothic"  # fontconfig's family name for fonts-ipafont-gothic
+# What a viewer without IPA Gothic should fall back to (the layout was measured with IPA Gothic).
+FONT_STACK = "IPAGothic,'IPAPGothic','Noto Sans CJK JP','Hiragino Sans',Meiryo,sans-serif"
+CACHE_KEY = "planlod.diagram.cache"
+LINE_WIDTH = {0: 30, 1: 16, 2: 30, 3: 34}  # in half-width units, by column; deeper columns use the last
+DEFAULT_LINE_WIDTH = 34
+
+# A line may not start with these (行頭禁則) ...
+NO_LINE_START = set("、。，．・：；？！ー」』）〕］｝〉》】〟’”"
+                    "ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々")
+# ... nor end with these (行末禁則).
+NO_LINE_END = set("「『（〔［｛〈《【〝‘“")
+# Good places to break: after these.
+BREAK_AFTER = set("、，・」』）")
+
+IDEAL_ORDER = ("Philosophy", "Vision", "Keyword", "Competency", "Viewpoint")  # top to bottom
+COLORS = {
+    "ideal": ("#fff7e0", "#a06a00"),
+    "Vision": ("#ffe9b3", "#a06a00"),
+    0: ("#e3effc", "#1f5c99"),
+    1: ("#e8f5e9", "#2e7d32"),
+    2: ("#ffffff", "#555555"),
+}
+
+
+def text_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Break `text` into lines of about `width` half-width units, evenly, never breaking a word.
+
+    Japanese breaks between any two characters except where kinsoku forbids, and prefers to break
+    after 、・」; Latin text breaks at spaces. Lines are evened out: the fewest lines that fit
+    `width`, each about the same length (30 units in two lines of 15, not 28 + 2).
+    """
+    text = " ".join(text.split())
+    total = text_width(text)
+    if total <= width:
+        return [text] if text else []
+    lines_needed = -(-total // width)
+    tokens = re.findall(r"[A-Za-z0-9'’\-.,:;!?()“”\"]+ ?| |.", text)
+    even = -(-total // lines_needed)
+    for natural_breaks in (True, False):
+        for target in range(even, width + 8):
+            lines = _greedy(tokens, target, natural_breaks)
+            if len(lines) <= lines_needed:
+                return lines
+    return _greedy(tokens, width, False)
+
+
+def _greedy(tokens: list[str], target: int, natural_breaks: bool) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for i, token in enumerate(tokens):
+        if line and text_width(line + token.rstrip()) > target and not _bad_break(line, token):
+            lines.append(line)
+            line = token.lstrip()
+        else:
+            line += token
+            # A natural break point close to the target: take it rather than splitting a phrase.
+            following = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if (natural_breaks and line[-1] in BREAK_AFTER and text_width(line) >= target * 0.7
+                    and following and not _bad_break(line, following)):
+                lines.append(line)
+                line = ""
+    if line:
+        lines.append(line)
+    return [ln.strip() for ln in lines if ln.strip()]
+
+
+def _bad_break(line: str, next_token: str) -> bool:
+    return next_token[0] in NO_LINE_START or line[-1] in NO_LINE_END
+
+
+def _html_lines(lines: list[str], bold_first: str = "") -> str:
+    body = "<BR/>".join(html.escape(line) for line in lines)
+    if bold_first:
+        body = f"<B>{html.escape(bold_first)}</B> " + body
+    return "<" + body + ">"
+
+
+class DiagramBuilder:
+    """Turns an Outline into a Graphviz digraph; `href(iri)` gives each box's link.
+
+    The ideals are one table-shaped node (one linked cell each), so their order is exactly the
+    data's; elements are boxes, one rank per depth. With rankdir=LR dot stacks a rank's nodes
+    in edge order (ordering=out), so edges are emitted in plan:order to read top-down.
+    """
+
+    IDEALS = "ideals"
+
+    def __init__(self, outline: Outline, lang: str, href, term_label):
+        self.outline = outline
+        self.lang = lang
+        self.href = href
+        self.term_label = term_label  # (class local name) -> LangText from the ontology
+
+    def build(self) -> graphviz.Digraph:
+        title = self.outline.label.get(self.lang)
+        dot = graphviz.Digraph("plan", graph_attr={
+            "rankdir": "LR", "ordering": "out", "nodesep": "0.12", "ranksep": "0.45",
+            "fontname": FONT, "fontsize": "12", "tooltip": title, "bgcolor": "transparent",
+            "newrank": "true",
+        }, node_attr={
+            "shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "11",
+            "margin": "0.12,0.06", "penwidth": "1.2", "target": "_top",
+        }, edge_attr={"color": "#7a7a7a", "arrowsize": "0.6"})
+        root = self._ideals(dot)
+        for depth, row in enumerate(self.outline.elements_at_depth()):
+            self._column(dot, depth, row)
+        self._headers(dot, root)
+        if root:
+            for node in self.outline.roots:
+                dot.edge(root, self._id(node.iri))
+        for node in self.outline.nodes.values():
+            for child in node.children:
+                dot.edge(self._id(node.iri), self._id(child.iri))
+        return dot
+
+    def _id(self, iri: str) -> str:
+        return "n_" + (re.sub(r"[^A-Za-z0-9]+", "_", iri[len(self.outline.edition):]).strip("_") or "edition")
+
+    def _node(self, graph, node: Node, fill_key, width: int) -> None:
+        label, _ = node.label.get_with_lang(self.lang)
+        lines = self._lines(node, width)
+        fill, line = COLORS.get(fill_key, COLORS[2])
+        graph.node(self._id(node.iri), _html_lines(lines, node.notation), href=self.href(node.iri),
+                   tooltip=label, fillcolor=fill, color=line, id=self._id(node.iri))
+
+    def _lines(self, node: Node, width: int) -> list[str]:
+        label, _ = node.label.get_with_lang(self.lang)
+        lines = wrap(f"{node.notation} {label}" if node.notation else label, width)
+        if node.notation and lines and lines[0].startswith(node.notation):
+            lines[0] = lines[0][len(node.notation):].lstrip()  # drawn in bold by _html_lines
+        return lines
+
+    def _cell(self, node: Node, caption: str, kind: str) -> str:
+        fill, line = COLORS["Vision" if kind == "Vision" else "ideal"]
+        label, _ = node.label.get_with_lang(self.lang)
+        lines = ([f"【{caption}】"] if caption else []) + self._lines(node, LINE_WIDTH[0])
+        body = "<BR/>".join(html.escape(x) for x in lines)
+        if kind == "Vision":
+            body = f"<B>{body}</B>"
+        return (f'<TD HREF="{html.escape(self.href(node.iri))}" TARGET="_top" TOOLTIP="{html.escape(label)}" '
+                f'ID="{self._id(node.iri)}" PORT="{self._id(node.iri)}" BGCOLOR="{fill}" COLOR="{line}" '
+                f'STYLE="rounded" BORDER="1" CELLPADDING="5">{body}</TD>')
+
+    def _ideals(self, dot: graphviz.Digraph) -> str | None:
+        """The first column: the ideals, top-down in IDEAL_ORDER; returns what the top level hangs from."""
+        if not self.outline.ideals:
+            return None
+        rows = []
+        for kind in IDEAL_ORDER:
+            members = self.outline.ideals_of(kind)
+            if not members:
+                continue
+            headings = {m.heading.get(self.lang) for m in members}
+            shared = headings.pop() if len(headings) == 1 else ""
+            title = shared or self.term_label(kind).get(self.lang)
+            if len(members) == 1:
+                rows.append(f"<TR><TD>{self._table([self._cell(members[0], title, kind)])}</TD></TR>")
+            else:
+                caption = "<BR/>".join(html.escape(x) for x in wrap(title, LINE_WIDTH[0]))
+                cells = [self._cell(m, "", kind) for m in members]
+                rows.append(f'<TR><TD>{self._table(cells, caption)}</TD></TR>')
+        label = '<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="0">' + "".join(rows) + "</TABLE>>"
+        dot.node(self.IDEALS, label, shape="plaintext", style="", margin="0", id="ideals")
+        vision = self.outline.ideals_of("Vision")
+        return f"{self.IDEALS}:{self._id(vision[0].iri)}:e" if vision else None
+
+    @staticmethod
+    def _table(cells: list[str], caption: str = "") -> str:
+        head = (f'<TR><TD COLSPAN="{len(cells)}" BORDER="0">{caption}</TD></TR>' if caption else "")
+        frame = ' BORDER="1" STYLE="rounded,dashed" COLOR="#a06a00"' if caption else ' BORDER="0"'
+        return (f'<TABLE{frame} CELLSPACING="4" CELLPADDING="2">{head}<TR>{"".join(cells)}</TR></TABLE>')
+
+    def _column(self, dot: graphviz.Digraph, depth: int, row: list[Node]) -> None:
+        """One rank per depth; no cluster box, so dot can centre each parent on its children."""
+        width = LINE_WIDTH.get(depth + 1, DEFAULT_LINE_WIDTH)
+        for node in row:
+            self._node(dot, node, min(depth, 2), width)
+
+    def _headers(self, dot: graphviz.Digraph, root: str | None) -> None:
+        """The level names (基本方針, 施策の方向性 …) above their columns, each in its column's rank."""
+        rows = self.outline.elements_at_depth()
+        entries = []
+        if root:
+            entries.append(("h_0", "", self.IDEALS))
+        for depth, row in enumerate(rows, start=1):
+            found = {self.outline.level_label(n.level).get(self.lang) for n in row if n.level}
+            entries.append((f"h_{depth}", "・".join(sorted(filter(None, found))), self._id(row[0].iri)))
+        previous = None
+        for header_id, name, member in entries:
+            dot.node(header_id, _html_lines([name]) if name else " ", shape="plaintext", style="",
+                     fontsize="13", fontcolor="#333333")
+            with dot.subgraph() as same:
+                same.attr(rank="same")
+                same.node(header_id)
+                same.node(member)
+            if previous:
+                dot.edge(previous, header_id, style="invis")
+            previous = header_id
+
+
+def render_svg(outline: Outline, lang: str, href, term_label) -> str:
+    dot = DiagramBuilder(outline, lang, href, term_label).build()
+    svg = dot.pipe(format="svg", encoding="utf-8")
+    svg = svg.replace(f'font-family="{FONT}"', f'font-family="{FONT_STACK}"')
+    return svg
+
+
+def inline_svg(svg: str, label: str) -> str:
+    """The SVG for embedding in a page: no XML prolog, scalable, named for assistive technology."""
+    start = svg.find("<svg")
+    body = svg[start:]
+    # Graphviz puts each node's name in a <title>; the page's headings name the diagram.
+    return body.replace("<svg ", f'<svg role="group" aria-label="{html.escape(label)}" class="diagram" ', 1)
+
+
+def class_labeller(store):
+    """(local name of a plan: class) -> its rdfs:label from the ontology graph."""
+    ns = store.base + "ontology#"
+    cache: dict[str, LangText] = {}
+
+    def term_label(local_name: str) -> LangText:
+        if local_name not in cache:
+            text = LangText()
+            for quad in store.store.quads_for_pattern(NamedNode(ns + local_name), RDFS_LABEL, None, None):
+                text.add(quad.object)
+            cache[local_name] = text
+        return cache[local_name]
+
+    return term_label
+
+
+_lock = threading.Lock()
+
+
+def diagram_svg(edition: str, lang: str, href_for) -> str | None:
+    """The edition's diagram, from the cache when this dataset version drew it already."""
+    store = get_store()
+    version = current_version()
+    key = (version.tag, edition, lang, request.host_url)
+    cache = current_app.extensions.setdefault(CACHE_KEY, {})
+    if key in cache:
+        return cache[key]
+    outline = load_outline(store, edition)
+    if outline is None or not (outline.roots or outline.ideals):
+        return None
+    svg = render_svg(outline, lang, lambda iri: href_for(iri, lang), class_labeller(store))
+    with _lock:
+        cache[key] = svg
+    return svg
+
+
+@bp.get("/diagram/<path:edition_path>.svg")
+def diagram_file(edition_path: str):
+    from .pages import absolute_page_url, iri_for_id_path
+
+    lang = request.args.get("lang", "ja")
+    if lang not in LANGUAGES:
+        abort(400, description=f"lang must be one of {', '.join(LANGUAGES)}")
+    edition = iri_for_id_path(edition_path)
+    svg = diagram_svg(edition, lang, absolute_page_url)
+    if svg is None:
+        abort(404, description=f"No plan edition <{edition}> in the dataset.")
+    version = current_version()
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="{edition_path.replace("/", "-")}-{lang}.svg"')
+    response.set_etag(f"{version.tag}-diagram-{lang}")
+    response.last_modified = version.modified
+    return response.make_conditional(request)

@@ -1,0 +1,491 @@
+"""Cool URIs: every IRI the dataset mints answers, as an HTML page or as RDF.
+
+The policy (W3C "Cool URIs for the Semantic Web", section 4.3, 303 URIs forwarding to documents):
+
+    {BASE_IRI}id/X   is served at  /id/X   (the public base maps to the server root)
+    GET /id/X        -> 303 See Other to the document that fits the Accept header:
+                        /doc/X for a browser (HTML), /doc/X.ttl, .jsonld, .rdf or .nt for an RDF client
+    GET /doc/X       the generic document: HTML or RDF by Accept (Content-Location names the variant)
+    GET /doc/X.ttl   Turtle; .jsonld JSON-LD; .rdf RDF/XML; .nt N-Triples; .html the page
+    GET /resource?iri=I   the same for an IRI that is not ours but that the store describes or links
+                          to (an SDG target, the city's standard area code); /resource.ttl?iri=I …
+
+A browser is a client whose Accept ranks text/html above every RDF type; `*/*` alone gets Turtle
+(curl, scripts). Unknown IRIs get 404, and an Accept nothing here can produce gets 406, both from
+the errors module. Every answer carries `Vary: Accept` (and Cookie for pages, which have a language),
+an ETag and Last-Modified from the dataset version (a matching If-None-Match gets 304 before any
+work), and `Link` headers to every alternate. What a description contains: see describe.py.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
+from pyoxigraph import Literal, NamedNode
+
+from .. import iris
+from . import describe as rdf
+from .diagram import diagram_svg, inline_svg
+from .i18n import COOKIE, TERM_LABELS, LangText, other_lang, page_lang, ui
+from .outline import edition_of
+from .store_access import get_store
+
+bp = Blueprint("pages", __name__)
+
+HTML = "text/html"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+DCTERMS_TITLE = "http://purl.org/dc/terms/title"
+TITLE_PREDICATES = (SKOS + "prefLabel", RDFS_LABEL, DCTERMS_TITLE)
+COOKIE_MAX_AGE = 60 * 60 * 24 * 365
+
+
+def init_app(app: Flask) -> None:
+    """Registers the resource pages with the home page and the diagram, which share their helpers."""
+    from . import diagram, home
+
+    app.register_blueprint(bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(diagram.bp)
+    app.jinja_env.globals["page_url"] = local_url
+    # The version is taken right after the store loaded, so it names what is in the store.
+    with app.app_context():
+        rdf.current_version()
+
+
+def version() -> rdf.DatasetVersion:
+    return rdf.current_version()
+
+
+# ---- IRIs and the paths that serve them ----
+
+def base() -> str:
+    return get_store().base
+
+
+def iri_for_id_path(path: str) -> str:
+    return base() + "id/" + path
+
+
+def local_url(iri: str, lang: str | None = None) -> str:
+    """Where this server shows `iri`: /doc/… for our things, the docs for terms, /resource otherwise."""
+    query = f"?lang={lang}" if lang and lang != "ja" else ""
+    b = base()
+    if iri.startswith(b + "id/"):
+        return "/doc/" + quote(iri[len(b) + 3:], safe="/-_.~") + query
+    if iri.startswith(b):  # ontology and shapes terms: their documentation pages (hash IRIs land on anchors)
+        return "/" + iri[len(b):]
+    params = {"iri": iri} | ({"lang": lang} if lang and lang != "ja" else {})
+    return "/resource?" + urlencode(params)
+
+
+def absolute_page_url(iri: str, lang: str | None = None) -> str:
+    return request.host_url.rstrip("/") + local_url(iri, lang)
+
+
+def document_url(iri: str, suffix: str | None) -> str:
+    """The document for `iri` in one format (suffix from describe.FORMATS, "html", or None for generic)."""
+    b = base()
+    if iri.startswith(b + "id/"):
+        path = "/doc/" + quote(iri[len(b) + 3:], safe="/-_.~")
+        return path + (f".{suffix}" if suffix else "")
+    return ("/resource" + (f".{suffix}" if suffix else "")) + "?" + urlencode({"iri": iri})
+
+
+# ---- content negotiation ----
+
+OFFERS = [HTML] + [media for media, _ in rdf.FORMATS.values()]
+SUFFIX_OF = {media: suffix for suffix, (media, _) in rdf.FORMATS.items()} | {HTML: "html"}
+ALIASES = {"application/json": "jsonld", "application/xml": "rdf", "text/plain": "nt",
+           "application/x-turtle": "ttl", "application/xhtml+xml": "html"}
+
+
+def negotiate() -> str | None:
+    """The suffix of the variant the client prefers, or None when it accepts none of them."""
+    accept = request.accept_mimetypes
+    if not accept or accept.best == "*/*" and len(accept) == 1:
+        return "ttl"  # curl and scripts: data, not a page
+    html_q = accept.quality(HTML)
+    best, best_q = None, 0.0
+    for media, suffix in [*SUFFIX_OF.items(), *((m, s) for m, s in ALIASES.items())]:
+        # Exact entries only, so a browser's */*;q=0.8 does not outrank its text/html.
+        q = max((quality for value, quality in accept if value == media), default=0.0)
+        if q > best_q:
+            best, best_q = suffix, q
+    if best is not None and (best != "html" or html_q >= best_q):
+        return best
+    if html_q > 0:  # text/* or */* with a weight: a page
+        return "html" if accept.quality("text/turtle") <= html_q else "ttl"
+    return None
+
+
+def not_found(iri: str):
+    abort(404, description=f"<{iri}> is not described in this dataset. "
+                           "このIRIはデータセットにありません。The home page (/) lists the plans.")
+
+
+def not_acceptable():
+    kinds = ", ".join(OFFERS)
+    abort(406, description=f"This resource is available as {kinds}.")
+
+
+# ---- routes ----
+
+@bp.get("/id/<path:path>")
+def thing(path: str):
+    iri = iri_for_id_path(path)
+    if not _is_described(iri):
+        not_found(iri)
+    suffix = negotiate()
+    if suffix is None:
+        not_acceptable()
+    target = document_url(iri, None if suffix == "html" else suffix)
+    if suffix == "html" and request.args.get("lang"):
+        target += "?" + urlencode({"lang": request.args["lang"]})
+    response = redirect(target, code=303)
+    response.headers["Vary"] = "Accept"
+    response.headers["Link"] = _link_header(iri)
+    return response
+
+
+@bp.get("/doc/<path:path>")
+def document(path: str):
+    suffix = None
+    for candidate in (*rdf.FORMATS, "html"):
+        if path.endswith("." + candidate):
+            path, suffix = path[: -len(candidate) - 1], candidate
+            break
+    return _serve(iri_for_id_path(path), suffix)
+
+
+@bp.get("/resource", defaults={"suffix": None})
+@bp.get("/resource.<suffix>")
+def resource(suffix: str | None):
+    iri = request.args.get("iri", "").strip()
+    if not iri:
+        abort(400, description="Give the IRI to show: /resource?iri=https://… "
+                               "/ 表示する IRI を iri= で指定してください。")
+    if suffix is not None and suffix not in rdf.FORMATS and suffix != "html":
+        abort(404, description=f"No format .{suffix}; use one of .{', .'.join(rdf.FORMATS)} or .html")
+    if iri.startswith(base() + "id/"):
+        # Ours: send the client to the canonical document.
+        return redirect(document_url(iri, suffix), code=301)
+    return _serve(iri, suffix)
+
+
+def _is_described(iri: str) -> bool:
+    node = NamedNode(iri)
+    store = get_store().store
+    return (next(iter(store.quads_for_pattern(node, None, None, None)), None) is not None
+            or next(iter(store.quads_for_pattern(None, None, node, None)), None) is not None)
+
+
+def _serve(iri: str, suffix: str | None):
+    negotiated = suffix is None
+    if negotiated:
+        suffix = negotiate()
+        if suffix is None:
+            not_acceptable()
+    lang = page_lang() if suffix == "html" else None
+    current = version()
+    etag = f"{current.tag}-{suffix}" + (f"-{lang}" if lang else "")
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        description = rdf.describe(get_store(), iri)
+        if not description.exists:
+            not_found(iri)
+        if suffix == "html":
+            response = Response(render_page(description, lang), mimetype=HTML)
+        else:
+            body = rdf.serialize_description(description, suffix, base())
+            response = Response(body, mimetype=rdf.FORMATS[suffix][0])
+    response.set_etag(etag)
+    response.last_modified = current.modified
+    response.headers["Vary"] = "Accept, Cookie" if negotiated else "Cookie" if suffix == "html" else "Accept"
+    response.headers["Link"] = _link_header(iri)
+    if negotiated:
+        response.headers["Content-Location"] = document_url(iri, suffix)
+    if suffix == "html" and request.args.get("lang") == lang:
+        response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax")
+    if response.status_code == 200:
+        response = response.make_conditional(request)
+    return response
+
+
+def _link_header(iri: str) -> str:
+    links = [f'<{document_url(iri, suffix)}>; rel="alternate"; type="{media}"'
+             for suffix, (media, _) in rdf.FORMATS.items()]
+    links.append(f'<{document_url(iri, "html")}>; rel="alternate"; type="text/html"')
+    links.append(f'<{iri}>; rel="describes"' if request.path.startswith("/doc/") else
+                 f'<{document_url(iri, None)}>; rel="describedby"')
+    return ", ".join(links)
+
+
+# ---- the HTML page ----
+
+@dataclass
+class Value:
+    text: str
+    lang: str = ""  # the language tag of a literal (or of the label of a linked resource)
+    href: str | None = None
+    iri: str | None = None  # for links: the IRI itself
+    datatype: str = ""
+
+
+@dataclass
+class Row:
+    predicate: str
+    label: str
+    values: list[Value] = field(default_factory=list)
+
+
+@dataclass
+class Crumb:
+    label: str
+    lang: str
+    href: str
+
+
+class Labels:
+    """Labels of the IRIs on one page, from the description's label triples and the store."""
+
+    def __init__(self, description: rdf.Description, lang: str):
+        self.lang = lang
+        self.by_iri: dict[str, LangText] = defaultdict(LangText)
+        for triple in [*description.labels, *description.outgoing]:
+            if str(triple.predicate.value) in TITLE_PREDICATES and isinstance(triple.object, Literal):
+                self.by_iri[triple.subject.value].add(triple.object)
+
+    def of(self, iri: str) -> tuple[str, str]:
+        """(label, its language tag); a known vocabulary name; else the IRI's last segment."""
+        if iri in self.by_iri:
+            text, tag = self.by_iri[iri].get_with_lang(self.lang)
+            if text:
+                return text, tag
+        if iri in TERM_LABELS:
+            ja, en = TERM_LABELS[iri]
+            return (ja, "ja") if self.lang == "ja" else (en, "en")
+        fetched = _store_labels(iri)
+        if fetched:
+            self.by_iri[iri] = fetched
+            return fetched.get_with_lang(self.lang)
+        return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1] or iri, ""
+
+
+def _store_labels(iri: str) -> LangText:
+    text = LangText()
+    for predicate in TITLE_PREDICATES:
+        for quad in get_store().store.quads_for_pattern(NamedNode(iri), NamedNode(predicate), None, None):
+            text.add(quad.object)
+    return text
+
+
+def _value_of(term, labels: Labels, lang: str) -> Value:
+    if isinstance(term, Literal):
+        datatype = term.datatype.value if term.datatype and not term.language else ""
+        if datatype.endswith("#string"):
+            datatype = ""
+        return Value(term.value, term.language or "", datatype=datatype.rsplit("#", 1)[-1])
+    if isinstance(term, NamedNode):
+        text, tag = labels.of(term.value)
+        return Value(text, tag, href=local_url(term.value, lang), iri=term.value)
+    return Value("[]")
+
+
+LANG_ORDER = {"ja": 0, "en": 1}
+
+
+def _rows(triples, key, other, labels: Labels, lang: str) -> list[Row]:
+    grouped: dict[str, Row] = {}
+    for triple in triples:
+        predicate = triple.predicate.value
+        row = grouped.get(predicate)
+        if row is None:
+            row = grouped[predicate] = Row(predicate, labels.of(predicate)[0])
+        row.values.append(_value_of(getattr(triple, other), labels, lang))
+    for row in grouped.values():
+        # The page's language first, then the other, then untagged values; links by label.
+        row.values.sort(key=lambda v: (v.lang != lang, LANG_ORDER.get(v.lang, 2), v.text))
+    return sorted(grouped.values(), key=lambda r: (r.predicate != rdf.RDF_TYPE.value, r.label))
+
+
+def _first(description: rdf.Description, predicate: str):
+    for triple in description.outgoing:
+        if triple.subject.value == description.iri and triple.predicate.value == predicate:
+            return triple.object
+    return None
+
+
+def _objects(description: rdf.Description, predicate: str) -> list[str]:
+    return [t.object.value for t in description.outgoing
+            if t.subject.value == description.iri and t.predicate.value == predicate
+            and isinstance(t.object, NamedNode)]
+
+
+def breadcrumbs(iri: str, lang: str) -> list[Crumb]:
+    """Up the hierarchy: municipality › plan › edition › … › parent (the page itself not included)."""
+    store = get_store().store
+    plan = base() + "ontology#"
+    chain: list[str] = []
+    current = iri
+    seen = {iri}
+
+    def first_object(subject: str, predicate: str) -> str | None:
+        for quad in store.quads_for_pattern(NamedNode(subject), NamedNode(predicate), None, None):
+            if isinstance(quad.object, NamedNode):
+                return quad.object.value
+        return None
+
+    for _ in range(12):  # deeper than any plan; a bound stops a cycle in bad data
+        parent = (first_object(current, SKOS + "broader") or first_object(current, SKOS + "inScheme")
+                  or first_object(current, plan + "levelOf") or first_object(current, plan + "editionOf")
+                  or first_object(current, plan + "municipality"))
+        if parent is None or parent in seen:
+            break
+        chain.append(parent)
+        seen.add(parent)
+        current = parent
+    crumbs = []
+    for ancestor in reversed(chain):
+        text, tag = _store_labels(ancestor).get_with_lang(lang)
+        crumbs.append(Crumb(text or ancestor, tag, local_url(ancestor, lang)))
+    return crumbs
+
+
+def children(description: rdf.Description, lang: str) -> list[dict]:
+    """The elements directly below, in plan:order: narrower, top concepts, editions."""
+    plan = base() + "ontology#"
+    found = set(_objects(description, SKOS + "narrower")) | set(_objects(description, SKOS + "hasTopConcept"))
+    found |= set(_objects(description, plan + "hasEdition"))
+    found |= {t.subject.value for t in description.incoming
+              if t.predicate.value == SKOS + "broader" and isinstance(t.subject, NamedNode)}
+    store = get_store().store
+    items = []
+    for child in found:
+        node = NamedNode(child)
+
+        def literal(predicate: str, node=node):
+            for quad in store.quads_for_pattern(node, NamedNode(predicate), None, None):
+                return quad.object.value
+            return None
+
+        order = literal(plan + "order") or literal(plan + "editionNumber")
+        label, tag = _store_labels(child).get_with_lang(lang)
+        items.append({"iri": child, "href": local_url(child, lang), "label": label or child, "lang": tag,
+                      "notation": literal(SKOS + "notation") or "",
+                      "order": int(order) if order and order.isdigit() else 10**9})
+    return sorted(items, key=lambda item: (item["order"], item["iri"]))
+
+
+def ready_queries(iri: str) -> dict[str, str]:
+    describe_query = f"DESCRIBE <{iri}>"
+    select_query = (f"SELECT ?property ?value WHERE {{\n  <{iri}> ?property ?value .\n}}\n"
+                    "ORDER BY ?property ?value")
+    return {"describe": url_for("query_page.query_page", query=describe_query),
+            "select": url_for("query_page.query_page", query=select_query),
+            "describe_text": describe_query}
+
+
+def other_plan_links(description: rdf.Description, own_edition: str | None) -> dict[str, list[str]]:
+    """Incoming links stored in another plan edition's graph: the other plans that cite this one."""
+    store = get_store()
+    own_graphs = {own_edition} if own_edition else set()
+    plan_graphs = {g for g in store.graphs() if _is_edition(g)}
+    rows: dict[str, list[str]] = defaultdict(list)
+    for quad in store.store.quads_for_pattern(None, None, NamedNode(description.iri), None):
+        graph = quad.graph_name.value if isinstance(quad.graph_name, NamedNode) else None
+        if graph in plan_graphs and graph not in own_graphs and isinstance(quad.subject, NamedNode):
+            rows[quad.predicate.value].append(quad.subject.value)
+    return rows
+
+
+def _is_edition(graph: str) -> bool:
+    plan_edition = NamedNode(base() + "ontology#PlanEdition")
+    rdf_type = rdf.RDF_TYPE
+    return next(iter(get_store().store.quads_for_pattern(NamedNode(graph), rdf_type, plan_edition, None)),
+                None) is not None
+
+
+def linkset_graphs() -> set[str]:
+    """The named graphs that hold link sets: their triples are links to review, not plan content."""
+    key = "planlod.pages.linksets"
+    if key not in current_app.extensions:
+        store = get_store()
+        linkset = NamedNode("http://rdfs.org/ns/void#Linkset")
+        current_app.extensions[key] = {
+            g for g in store.graphs()
+            if next(iter(store.store.quads_for_pattern(NamedNode(g), rdf.RDF_TYPE, linkset, NamedNode(g))),
+                    None) is not None}
+    return current_app.extensions[key]
+
+
+def is_plan_content(triple, linksets: set[str]) -> bool:
+    """True when some graph other than a link set states the triple."""
+    if not linksets:
+        return True
+    for quad in get_store().store.quads_for_pattern(triple.subject, triple.predicate, triple.object, None):
+        if not isinstance(quad.graph_name, NamedNode) or quad.graph_name.value not in linksets:
+            return True
+    return False
+
+
+def cross_links(iri: str, lang: str) -> list[dict] | None:
+    """Links from the cross-plan linking module (with provenance), when that module is installed."""
+    try:
+        from .. import linking
+    except ImportError:
+        return None
+    provider = getattr(linking, "links_for", None)
+    if provider is None:
+        return None
+    return provider(get_store(), iri)
+
+
+def render_page(description: rdf.Description, lang: str) -> str:
+    iri = description.iri
+    labels = Labels(description, lang)
+    title, title_lang = labels.of(iri)
+    linksets = linkset_graphs()
+    own = [t for t in description.outgoing if t.subject.value == iri and is_plan_content(t, linksets)]
+    plan = base() + "ontology#"
+    types = [_value_of(NamedNode(t), labels, lang) for t in _objects(description, rdf.RDF_TYPE.value)]
+    level_iri = _first(description, plan + "level")
+    level = labels.of(level_iri.value) if isinstance(level_iri, NamedNode) else None
+    notation = _first(description, SKOS + "notation")
+    page_ref = _first(description, plan + "page")
+    edition = edition_of(get_store(), iri)
+    other = other_plan_links(description, edition)
+    other_subjects = {s for subjects in other.values() for s in subjects}
+    incoming_local = [t for t in description.incoming
+                      if t.subject.value not in other_subjects and is_plan_content(t, linksets)]
+    diagram = None
+    if edition == iri:
+        svg = diagram_svg(iri, lang, local_url)
+        if svg:
+            diagram = {"svg": inline_svg(svg, ui(lang)["diagram"]),
+                       "href": "/diagram/" + iri[len(base()) + 3:] + ".svg"
+                               + ("?lang=en" if lang == "en" else "")}
+    formats = [{"name": rdf.FORMAT_NAMES[s], "media": m, "href": document_url(iri, s)}
+               for s, (m, _) in rdf.FORMATS.items()]
+    other_rows = [Row(p, labels.of(p)[0], [_value_of(NamedNode(s), labels, lang) for s in subjects])
+                  for p, subjects in other.items()]
+    return render_template(
+        "resource.html", lang=lang, t=ui(lang), switch_lang=other_lang(lang),
+        switch_href=_switch_href(lang), iri=iri, title=title, title_lang=title_lang, types=types,
+        level=level, notation=notation.value if notation else None,
+        page_ref=page_ref.value if page_ref else None,
+        crumbs=breadcrumbs(iri, lang), children=children(description, lang),
+        rows=_rows(own, "subject", "object", labels, lang),
+        incoming=_rows(incoming_local, "object", "subject", labels, lang),
+        incoming_other=other_rows, incoming_truncated=description.incoming_truncated,
+        incoming_limit=rdf.INCOMING_LIMIT, formats=formats, queries=ready_queries(iri),
+        links=cross_links(iri, lang), diagram=diagram, is_ours=iris.is_ours(iri, base()),
+        external_href=iri if iri.startswith(("http://", "https://")) else None)
+
+
+def _switch_href(lang: str) -> str:
+    args = request.args.to_dict()
+    args["lang"] = other_lang(lang)
+    return request.path + "?" + urlencode(args)
