@@ -24,6 +24,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import query_page
 
     app.register_blueprint(query_page.bp)
+    from . import pages
+
+    pages.init_app(app)  # resource pages, the home page and the diagram
     from . import downloads
 
     downloads.init_app(app)  # dumps, outline CSV and the JSON-LD @context
