@@ -263,17 +263,26 @@ class Downloads:
         return serialize(triples, format=syntax.rdf_format, prefixes=prefixes(self.base))
 
     def _jsonld(self, quads: list[Quad]) -> bytes:
-        """Compacted with our context by rdflib, which embeds the context: swap it for its URL."""
+        """Compacted with our context by rdflib, which embeds the context: swap it for its URL.
+
+        Each named graph is compacted as a plain rdflib Graph and wrapped as a JSON-LD named graph
+        ({"@id": graph, "@graph": [...]}) here: rdflib 7.6's Dataset serializer calls its own
+        deprecated API, and blank-node labels (relabelled above) stay document-wide as in TriG.
+        """
         import rdflib  # only the JSON-LD dumps need it
 
-        dataset = rdflib.Dataset()
-        for quad in quads:  # term by term, so blank-node labels (and so the bytes) stay stable
-            dataset.add((_rdflib_term(quad.subject), _rdflib_term(quad.predicate),
-                         _rdflib_term(quad.object), rdflib.URIRef(quad.graph_name.value)))
-        compact = json.loads(dataset.serialize(format="json-ld", context=jsonld_context(self.base),
-                                               auto_compact=True))
-        compact["@context"] = context_url(self.base)
-        return canonical_json(compact)
+        context = jsonld_context(self.base)
+        by_graph: dict[str, rdflib.Graph] = {}
+        for quad in quads:
+            graph = by_graph.setdefault(quad.graph_name.value, rdflib.Graph())
+            graph.add((_rdflib_term(quad.subject), _rdflib_term(quad.predicate), _rdflib_term(quad.object)))
+        named = []
+        for name, graph in sorted(by_graph.items()):
+            compact = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
+            compact.pop("@context", None)
+            nodes = compact.pop("@graph", None) or [compact]
+            named.append({"@id": name, "@graph": nodes})
+        return canonical_json({"@context": context_url(self.base), "@graph": named}, sort_arrays=True)
 
     def _csvw(self, edition: Edition) -> bytes:
         urls = [self.base + f"{DOWNLOAD_PATH}{edition.path}/{name}"
@@ -333,19 +342,24 @@ def _rdflib_term(term):
     return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
-def canonical_json(document) -> bytes:
-    """Stable bytes: node arrays sorted by @id (their order carries no meaning), keys sorted."""
-    return (json.dumps(_sorted_nodes(document), ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+def canonical_json(document, sort_arrays: bool = False) -> bytes:
+    """Stable bytes: keys sorted; with `sort_arrays`, JSON-LD arrays too (their order carries no meaning
+    there, except in @list and @context, which keep theirs). Other documents (CSVW: column order
+    matters) keep their arrays as built."""
+    value = _sorted_arrays(document) if sort_arrays else document
+    return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
 
 
-def _sorted_nodes(value):
+def _sorted_arrays(value):
     if isinstance(value, dict):
-        return {key: (_sorted_nodes(item) if key != "@list" else [_sorted_nodes(i) for i in item])
-                for key, item in value.items()}
+        return {key: (item if key in ORDERED_KEYS else _sorted_arrays(item)) for key, item in value.items()}
     if isinstance(value, list):
-        items = [_sorted_nodes(item) for item in value]
+        items = [_sorted_arrays(item) for item in value]
         return sorted(items, key=lambda item: json.dumps(item, ensure_ascii=False, sort_keys=True))
     return value
+
+
+ORDERED_KEYS = ("@list", "@context")
 
 
 def _version_key(store: DatasetStore):
