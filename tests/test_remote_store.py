@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import rdflib
 from external_stores import oxigraph_load, running_oxigraph
 from planlod.graph.external_load import write_nquads
 from planlod.graph.remote_store import (
@@ -19,8 +20,18 @@ from planlod.graph.remote_store import (
     RemoteStoreError,
     RemoteStoreTimeout,
 )
+from planlod.web.app import create_app
 from planlod.web.store_access import get_store
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, QueryTriples, RdfFormat
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Variable,
+)
 from servers import free_port
 
 PLAN = "PREFIX plan: <https://w3id.org/planlod/ontology#>\nPREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
@@ -157,10 +168,36 @@ def test_keeps_working_after_errors(remote):
         assert bool(remote.query("ASK { ?s ?p ?o }"))
 
 
-@pytest.mark.parametrize("option", ["substitutions", "custom_functions"])
-def test_options_the_protocol_cannot_carry_are_refused(remote, option):
-    with pytest.raises(TypeError, match=option):
-        remote.query("ASK {}", **{option: {"x": 1}})
+def test_options_the_protocol_cannot_carry_are_refused(remote):
+    with pytest.raises(TypeError, match="custom_functions"):
+        remote.query("ASK {}", custom_functions={NamedNode("urn:f"): len})
+
+
+SUBSTITUTED = [  # (name, query); ?x is bound to the 5th edition's policy 1 by substitution
+    ("subject", PLAN + "SELECT ?x ?p ?o WHERE { ?x ?p ?o }"),
+    ("object, optional",
+     PLAN + "SELECT ?x ?c ?l WHERE { ?c skos:broader ?x OPTIONAL { ?c skos:prefLabel ?l } }"),
+    ("with a string that looks like code",
+     PLAN + 'SELECT ?x ?l WHERE { ?x skos:prefLabel ?l FILTER(?l != "GROUP BY { VALUES") }'),
+]
+
+
+@pytest.mark.parametrize("name,query", SUBSTITUTED, ids=[name for name, _ in SUBSTITUTED])
+def test_substitutions_as_the_embedded_store(name, query, embedded, remote):
+    bound = {Variable("x"): NamedNode(EDITION + "/policy/1")}
+    expected = answer(embedded.query(query, substitutions=bound))
+    assert expected, f"{name}: nothing to compare"
+    assert answer(remote.query(query, substitutions=bound)) == expected
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT (COUNT(*) AS ?n) WHERE { ?x ?p ?o }",
+    "SELECT ?x WHERE { { SELECT ?x WHERE { ?x ?p ?o } } }",
+    "SELECT ?x WHERE { ?x ?p ?o } VALUES ?p { <urn:p> }",
+])
+def test_substitutions_that_could_answer_differently_are_refused(remote, query):
+    with pytest.raises(TypeError, match="substitutions"):
+        remote.query(query, substitutions={Variable("x"): NamedNode(EDITION)})
 
 
 def test_unreachable_store_is_a_store_error():
@@ -226,3 +263,61 @@ def test_truncated_answer_is_a_store_error_not_a_syntax_error():
         with RemoteStore(url, "https://w3id.org/planlod/") as store, \
                 pytest.raises(RemoteStoreError, match="truncated"):
             store.query("SELECT ?s WHERE { ?s ?p ?o }")
+
+
+# -- the app on the external store: pages, downloads and health read it through the protocol --
+
+@pytest.fixture(scope="module")
+def external_client(oxigraph):
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "STORE": oxigraph.query_url})
+    with app.app_context():
+        store = get_store()
+    assert isinstance(store, RemoteStore)
+    yield app.test_client()
+    store.close()
+
+
+def test_healthz_on_the_external_store(external_client, client):
+    external, embedded = external_client.get("/healthz"), client.get("/healthz")
+    assert external.status_code == embedded.status_code == 200
+    assert external.get_json()["triples"] == embedded.get_json()["triples"] > 0
+
+
+@pytest.mark.parametrize("path", [
+    "/doc/072044/lifelong-learning-plan/5/policy/1.ttl",
+    "/doc/072044/lifelong-learning-plan/5.ttl",
+    "/doc/282049/lifelong-learning-plan/2021/measure/1-1.ttl",
+])
+def test_resource_page_rdf_is_the_same(external_client, client, path):
+    external, embedded = external_client.get(path), client.get(path)
+    assert external.status_code == embedded.status_code == 200
+    ours = rdflib.Graph().parse(data=embedded.get_data(as_text=True), format="turtle")
+    theirs = rdflib.Graph().parse(data=external.get_data(as_text=True), format="turtle")
+    assert len(ours) > 0 and set(theirs) == set(ours)
+
+
+def test_resource_page_html_on_the_external_store(external_client):
+    response = external_client.get("/doc/072044/lifelong-learning-plan/5/policy/1",
+                                   headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "生涯学習" in response.get_data(as_text=True)
+
+
+def test_unknown_resource_is_404_on_the_external_store(external_client):
+    assert external_client.get("/doc/072044/no-such-plan.ttl").status_code == 404
+
+
+@pytest.mark.parametrize("name", ["planlod.nq", "072044/lifelong-learning-plan/5.ttl",
+                                  "072044/lifelong-learning-plan/5/outline.csv"])
+def test_download_is_byte_for_byte_the_same(external_client, client, name):
+    external, embedded = external_client.get("/download/" + name), client.get("/download/" + name)
+    assert external.status_code == embedded.status_code == 200
+    assert len(embedded.get_data()) > 0 and external.get_data() == embedded.get_data()
+
+
+def test_etag_follows_the_external_stores_version(external_client):
+    first = external_client.get("/doc/072044/lifelong-learning-plan/5/policy/1.ttl")
+    assert first.headers.get("ETag")
+    again = external_client.get("/doc/072044/lifelong-learning-plan/5/policy/1.ttl",
+                                headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304

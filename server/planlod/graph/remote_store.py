@@ -20,9 +20,11 @@ What differs, and why:
 
 import hashlib
 import http.client
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
 from pyoxigraph import (
@@ -61,7 +63,7 @@ GRAPH_FORMATS = {
     "application/rdf+xml": RdfFormat.RDF_XML,
 }
 # Options of pyoxigraph's Store.query that the protocol cannot carry; refused rather than ignored.
-UNSUPPORTED_OPTIONS = ("substitutions", "custom_functions", "custom_aggregate_functions")
+UNSUPPORTED_OPTIONS = ("custom_functions", "custom_aggregate_functions")
 DEFAULT_TIMEOUT_S = 30.0
 READ_CHUNK = 1 << 16
 
@@ -93,6 +95,9 @@ class RemoteStore:
         # No files were loaded by this process: the store's content is the operator's (see load-external).
         self.sources: list = []
         self.version = ""
+        # When this version was first seen: Last-Modified for pages. Never earlier than the content really is,
+        # so a conditional request cannot be told "not modified" about a store reloaded since.
+        self.modified = datetime.now(UTC)
         self._graphs: list[str] = []
         self._quads = 0
         self._parts = parts
@@ -150,6 +155,8 @@ class RemoteStore:
         for name in UNSUPPORTED_OPTIONS:
             if options.get(name):
                 raise TypeError(f"{name} cannot be sent to an external SPARQL store")
+        if options.get("substitutions"):
+            sparql = with_substitutions(sparql, options["substitutions"])
         params = [("query", _with_prologue(sparql, options.get("base_iri"), options.get("prefixes")))]
         params += self._dataset_params(options)
         status, content_type, body = self._post(params, timeout or self.timeout)
@@ -190,7 +197,9 @@ class RemoteStore:
         digest = hashlib.sha256(self.endpoint.encode())
         for graph, count in counts:
             digest.update(f"\n{graph}\t{count}".encode())
-        self.version = digest.hexdigest()[:16]
+        version = digest.hexdigest()[:16]
+        if version != self.version:
+            self.version, self.modified = version, datetime.now(UTC)
 
     # ---- the protocol ----
 
@@ -283,6 +292,51 @@ class RemoteStore:
             if self.max_response_bytes is not None and size > self.max_response_bytes:
                 raise RemoteStoreError(f"external store answer exceeds {self.max_response_bytes} bytes")
             chunks.append(chunk)
+
+
+# Where a query's own text is: strings, IRIs and comments blanked out (same length), so that keywords and
+# braces can be found without being fooled by a "GROUP BY" inside a literal or a "#" inside an IRI.
+_STRING = re.compile("|".join([
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''",  # '''long'''
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""',  # """long"""
+    r"'(?:[^'\\\n]|\\.)*'",  # 'short'
+    r'"(?:[^"\\\n]|\\.)*"',  # "short"
+]), re.DOTALL)
+_IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+_COMMENT = re.compile(r"#[^\n]*")
+_LEXEME = re.compile("|".join(f"(?:{p.pattern})" for p in (_STRING, _IRI, _COMMENT)), re.DOTALL)
+_NEEDS_PREBINDING = re.compile(
+    r"\bGROUP\s+BY\b|\b(?:COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\(|\{\s*SELECT\b", re.IGNORECASE)
+
+
+def code_of(sparql: str) -> str:
+    return _LEXEME.sub(lambda match: " " * len(match.group(0)), sparql)
+
+
+def with_substitutions(sparql: str, substitutions: dict) -> str:
+    """pyoxigraph's `substitutions` (SEP-0007 pre-binding) as a trailing VALUES clause the protocol carries.
+
+    The two agree when the bound variables are in scope at the top of the query, which is how planlod's own
+    queries use them. Where they could differ — aggregates, GROUP BY, subqueries, a VALUES clause already
+    trailing — this refuses rather than answer differently from the embedded store.
+    """
+    code = code_of(sparql)
+    if _NEEDS_PREBINDING.search(code):
+        raise TypeError("substitutions with aggregates or subqueries cannot be sent to an external store; "
+                        "put the value in the query with VALUES")
+    depth = 0
+    for index, char in enumerate(code):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth == 0 and re.match(r"VALUES\b", code[index:], re.IGNORECASE) and \
+                not re.match(r"[\w?$]", code[index - 1:index] or " "):
+            raise TypeError("substitutions on a query ending with VALUES cannot be sent to an external store")
+    names, values = [], []
+    for variable, term in substitutions.items():
+        if isinstance(term, BlankNode):
+            raise TypeError("a blank node cannot be sent to an external store as a substitution")
+        names.append(f"?{variable.value}")
+        values.append(str(term))  # N-Triples form, which SPARQL reads; pyoxigraph validated the term
+    return f"{sparql}\nVALUES ({' '.join(names)}) {{ ({' '.join(values)}) }}"
 
 
 def _with_prologue(sparql: str, base_iri: str | None, prefixes: dict[str, str] | None) -> str:
