@@ -6,6 +6,7 @@ every query here is asked of both and the parsed answers compared.
 
 import contextlib
 import http.server
+import multiprocessing
 import threading
 import time
 from pathlib import Path
@@ -198,6 +199,27 @@ def test_substitutions_as_the_embedded_store(name, query, embedded, remote):
 def test_substitutions_that_could_answer_differently_are_refused(remote, query):
     with pytest.raises(TypeError, match="substitutions"):
         remote.query(query, substitutions={Variable("x"): NamedNode(EDITION)})
+
+
+def _count_elements(remote: RemoteStore, results) -> None:
+    results.put(len(list(remote.query(PLAN + "SELECT ?e WHERE { ?e a plan:PlanElement }"))))
+
+
+def test_forked_processes_do_not_share_the_parents_connection(remote):
+    """gunicorn forks workers after the app (and its store connection) exists: each must use its own."""
+    expected = len(list(remote.query(PLAN + "SELECT ?e WHERE { ?e a plan:PlanElement }")))  # opens one
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    children = [context.Process(target=_count_elements, args=(remote, results)) for _ in range(4)]
+    for child in children:
+        child.start()
+    for _ in range(20):  # the parent keeps using its connection meanwhile
+        _count_elements(remote, results)
+    for child in children:
+        child.join(timeout=60)
+        assert child.exitcode == 0
+    counts = [results.get(timeout=10) for _ in range(24)]
+    assert counts == [expected] * 24
 
 
 def test_unreachable_store_is_a_store_error():

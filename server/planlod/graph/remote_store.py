@@ -20,6 +20,7 @@ What differs, and why:
 
 import hashlib
 import http.client
+import os
 import re
 import threading
 import time
@@ -105,6 +106,7 @@ class RemoteStore:
         self._local = threading.local()  # one keep-alive connection per thread (gthread workers)
         self._open: set[http.client.HTTPConnection] = set()  # every thread's, so close() reaches them all
         self._open_lock = threading.Lock()
+        self._pid = os.getpid()
 
     @classmethod
     def connect(cls, endpoint: str, base: str, timeout: float = DEFAULT_TIMEOUT_S,
@@ -221,6 +223,13 @@ class RemoteStore:
         return params
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
+        if self._pid != os.getpid():
+            # Forked (gunicorn workers, a query pool): the parent's sockets are its own; two processes
+            # reading one connection would mix their answers. Forget them (the parent keeps and closes them).
+            self._pid = os.getpid()
+            self._local = threading.local()
+            self._open_lock = threading.Lock()  # a lock held by another thread at the fork stays held
+            self._open = set()
         connection = getattr(self._local, "connection", None)
         if connection is None:
             cls = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
