@@ -86,12 +86,8 @@ def negotiate(suffix: str | None, allow_html: bool) -> str:
     best = accept.best_match(offered)
     if best is None:
         raise NotAcceptable(description="Acceptable here: " + ", ".join(offered))
-    if best == HTML:
-        # A browser: only when it ranks HTML above every RDF type (Accept: */* alone gets Turtle).
-        if accept.quality(HTML) > max(accept.quality(m) for m, _ in SYNTAXES.values()) or \
-                accept.best == HTML:
-            return "html"
-        return "ttl"
+    if best == HTML:  # a browser; HTML is offered last, so a tie with an RDF type goes to RDF
+        return "html"
     return next(s for s, (media, _) in SYNTAXES.items() if media == best)
 
 
@@ -574,10 +570,10 @@ def _describe_linkset(graph: Graph, store: DatasetStore, linkset: str, base: str
     graph.add((node, VOID.triples, Literal(count)))
     for side, variable in (("subjectsTarget", "?s"), ("objectsTarget", "?o")):
         targets = [t.value for t in stated.get(VOID_NS + side, [])]
-        if not targets:  # the graphs (other than the link set's) where the linked resources are described
+        if not targets:  # the datasets (graphs other than link sets) that describe the linked resources
             targets = sorted(graph_subset(base, row["g"].value, editions) for row in store.query(
                 f"SELECT DISTINCT ?g WHERE {{ {links} GRAPH ?g {{ {variable} ?x ?y }} "
-                f"FILTER(?g != <{linkset}>) }}"))
+                f"FILTER NOT EXISTS {{ GRAPH ?g {{ ?g a <{VOID.Linkset}> }} }} }}"))
         for target in targets:
             graph.add((node, VOID[side], URIRef(target)))
 
