@@ -33,6 +33,7 @@ from pathlib import Path
 import pyshacl
 from pyoxigraph import BlankNode, NamedNode
 from pyoxigraph import Literal as OxLiteral
+from pyparsing import ParseBaseException
 from pyshacl.errors import ReportableRuntimeError
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
@@ -124,7 +125,11 @@ class PreparedQueryGraph(Graph):
         if isinstance(query_object, str) and not kwargs.get("initNs"):
             prepared = self._prepared.get(query_object)
             if prepared is None:
-                prepared = self._prepared[query_object] = prepareQuery(query_object)
+                try:
+                    prepared = self._prepared[query_object] = prepareQuery(query_object)
+                except ParseBaseException as error:
+                    raise ShapesError(f"the shapes cannot be used: a SPARQL constraint does not parse: "
+                                      f"{error.msg} at line {error.lineno}, column {error.col}") from None
             query_object = prepared
         return super().query(query_object, *args, **kwargs)
 
