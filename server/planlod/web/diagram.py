@@ -61,45 +61,56 @@ def text_width(text: str) -> int:
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """Break `text` into lines of about `width` half-width units, evenly, never breaking a word.
+    """Break `text` into lines of at most `width` half-width units, as evenly as possible.
 
-    Japanese breaks between any two characters except where kinsoku forbids, and prefers to break
-    after 、・」; Latin text breaks at spaces. Lines are evened out: the fewest lines that fit
-    `width`, each about the same length (30 units in two lines of 15, not 28 + 2).
+    Japanese breaks between any two characters except where kinsoku forbids (no 、」 at a line's
+    start, no 「 at its end) and prefers to break after 、・」 or at a printed space; Latin text
+    breaks at spaces only. The fewest lines that fit are chosen, then the breaks that make them
+    most even (a small dynamic programme over the break points: minimum squared raggedness).
     """
     text = " ".join(text.split())
-    total = text_width(text)
-    if total <= width:
+    if text_width(text) <= width:
         return [text] if text else []
-    lines_needed = -(-total // width)
     tokens = re.findall(r"[A-Za-z0-9'’\-.,:;!?()“”\"]+ ?| |.", text)
-    even = -(-total // lines_needed)
-    for natural_breaks in (True, False):
-        for target in range(even, width + 8):
-            lines = _greedy(tokens, target, natural_breaks)
-            if len(lines) <= lines_needed:
-                return lines
-    return _greedy(tokens, width, False)
+    limit = max(width, *(text_width(t.strip()) for t in tokens))
+    allowed = [i for i in range(1, len(tokens)) if not _bad_break("".join(tokens[:i]), tokens[i])]
+    for lines in range(-(-text_width(text) // limit), len(tokens) + 1):
+        layout = _even_layout(tokens, allowed, lines, limit)
+        if layout is not None:
+            return layout
+    return [text]
 
 
-def _greedy(tokens: list[str], target: int, natural_breaks: bool) -> list[str]:
-    lines: list[str] = []
-    line = ""
-    for i, token in enumerate(tokens):
-        if line and text_width(line + token.rstrip()) > target and not _bad_break(line, token):
-            lines.append(line)
-            line = token.lstrip()
-        else:
-            line += token
-            # A natural break point close to the target: take it rather than splitting a phrase.
-            following = tokens[i + 1] if i + 1 < len(tokens) else ""
-            if (natural_breaks and line[-1] in BREAK_AFTER and text_width(line) >= target * 0.7
-                    and following and not _bad_break(line, following)):
-                lines.append(line)
-                line = ""
-    if line:
-        lines.append(line)
-    return [ln.strip() for ln in lines if ln.strip()]
+def _even_layout(tokens: list[str], allowed: list[int], lines: int, limit: int) -> list[str] | None:
+    """`tokens` in exactly `lines` lines no wider than `limit`, most even first; None if impossible."""
+    stops = [0, *allowed, len(tokens)]
+    target = text_width("".join(tokens).strip()) / lines
+    best: dict[tuple[int, int], tuple[float, int]] = {(0, 0): (0.0, -1)}  # (stop, lines) -> (cost, prev)
+    for k in range(1, lines + 1):
+        for j_index, j in enumerate(stops[1:], start=1):
+            for i_index in range(j_index):
+                if (i_index, k - 1) not in best:
+                    continue
+                raw = "".join(tokens[stops[i_index]:j])
+                line = raw.strip()
+                w = text_width(line)
+                if w > limit or not line:
+                    continue
+                cost = best[(i_index, k - 1)][0] + (target - w) ** 2
+                if j < len(tokens) and (line[-1] in BREAK_AFTER or raw[-1] == " "):
+                    cost -= 2 * target  # a break after 、・」 reads better than an even one mid-phrase
+                if (j_index, k) not in best or cost < best[(j_index, k)][0]:
+                    best[(j_index, k)] = (cost, i_index)
+    end = (len(stops) - 1, lines)
+    if end not in best:
+        return None
+    result = []
+    j_index, k = end
+    while k > 0:
+        i_index = best[(j_index, k)][1]
+        result.append("".join(tokens[stops[i_index]:stops[j_index]]).strip())
+        j_index, k = i_index, k - 1
+    return result[::-1]
 
 
 def _bad_break(line: str, next_token: str) -> bool:
@@ -243,10 +254,11 @@ def render_svg(outline: Outline, lang: str, href, term_label) -> str:
     return svg
 
 
-def inline_svg(svg: str, label: str) -> str:
-    """The SVG for embedding in a page: no XML prolog, scalable, named for assistive technology."""
+def inline_svg(svg: str, label: str, id_prefix: str = "d") -> str:
+    """The SVG for embedding in a page: no XML prolog, named for assistive technology, its element ids
+    prefixed so that two diagrams on one page (the home page with several plans) keep ids unique."""
     start = svg.find("<svg")
-    body = svg[start:]
+    body = re.sub(r'\bid="', f'id="{id_prefix}-', svg[start:])
     # Graphviz puts each node's name in a <title>; the page's headings name the diagram.
     return body.replace("<svg ", f'<svg role="group" aria-label="{html.escape(label)}" class="diagram" ', 1)
 
@@ -274,7 +286,8 @@ def diagram_svg(edition: str, lang: str, href_for) -> str | None:
     """The edition's diagram, from the cache when this dataset version drew it already."""
     store = get_store()
     version = current_version()
-    key = (version.tag, edition, lang, request.host_url)
+    # The page embeds links relative to the site, the downloadable file absolute ones: two entries.
+    key = (version.tag, edition, lang, request.host_url, href_for.__name__)
     cache = current_app.extensions.setdefault(CACHE_KEY, {})
     if key in cache:
         return cache[key]

@@ -36,7 +36,7 @@ def dataset_text(lang: str) -> dict[str, tuple[str, str]]:
     return found
 
 
-def edition_summary(edition: str, title: LangText, lang: str, with_diagram: bool) -> dict:
+def edition_summary(edition: str, title: LangText, lang: str, index: int, with_diagram: bool) -> dict:
     outline = load_outline(get_store(), edition)
     summary = {"iri": edition, "href": pages.local_url(edition, lang),
                "title": title.get_with_lang(lang), "ideals": [], "diagram": None, "outline": outline}
@@ -51,7 +51,7 @@ def edition_summary(edition: str, title: LangText, lang: str, with_diagram: bool
         svg = diagram_svg(edition, lang, pages.local_url)
         if svg:
             path = edition[len(get_store().base) + 3:]
-            summary["diagram"] = {"svg": inline_svg(svg, ui(lang)["diagram"]),
+            summary["diagram"] = {"svg": inline_svg(svg, ui(lang)["diagram"], f"d{index}"),
                                   "href": f"/diagram/{path}.svg" + ("?lang=en" if lang == "en" else "")}
     return summary
 
@@ -65,7 +65,7 @@ def home():
         response = Response(status=304)
     else:
         found = editions(get_store())
-        summaries = [edition_summary(iri, title, lang, with_diagram=i < MAX_DIAGRAMS)
+        summaries = [edition_summary(iri, title, lang, i, with_diagram=i < MAX_DIAGRAMS)
                      for i, (iri, title) in enumerate(found[:MAX_DIAGRAMS])]
         listed = [{"href": pages.local_url(iri, lang), "title": title.get_with_lang(lang)}
                   for iri, title in found[:MAX_LISTED]]
