@@ -90,7 +90,8 @@ def test_edition_page_lists_top_level_and_shows_its_diagram(client):
 def test_rdf_links_and_ready_queries(client):
     doc = page(client, DOC + "/pillar/7-2")
     formats = {a.get("type"): a.get("href") for a in doc.xpath("//ul[@class='formats']//a")}
-    assert set(formats) == {"text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples"}
+    assert set(formats) == {"text/turtle", "application/ld+json", "application/rdf+xml",
+                            "application/n-triples"}
     for media, href in formats.items():
         assert client.get(href).mimetype == media
     queries = [a.get("href") for a in doc.xpath("//a[starts-with(@href, '/query?')]")]
