@@ -27,7 +27,7 @@ Both documents are built once per dataset version and cached with their serializ
 import threading
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, request
 from pyoxigraph import NamedNode
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, VOID, XSD
@@ -606,9 +606,7 @@ def catalog(suffix: str | None = None):
     metadata = get_metadata()
     base = get_store().base
     if chosen == "html":
-        response = Response(render_template("catalog.html", **catalog_view(metadata.catalog, base)))
-        response.headers["Vary"] = "Accept"
-        return response
+        return dl.html_response("catalog.html", **catalog_view(metadata.catalog, base))
     return graph_response(metadata.catalog, chosen, base, "/catalog")
 
 
@@ -628,8 +626,7 @@ def void(suffix: str | None = None):
 
 def catalog_view(graph: Graph, base: str) -> dict:
     """What the HTML summary shows: each dataset with its titles and its distributions' links."""
-    lang = request.args.get("lang", "ja")
-    lang = lang if lang in ("ja", "en") else "ja"
+    lang = dl.page_lang()
 
     def text(subject, predicate) -> str:
         values = list(graph.objects(subject, predicate))
@@ -650,6 +647,6 @@ def catalog_view(graph: Graph, base: str) -> dict:
         datasets.append({"iri": str(dataset), "title": text(dataset, DCTERMS.title),
                          "description": text(dataset, DCTERMS.description), "files": files})
     catalog_node = URIRef(catalog_iri(base))
-    return {"lang": lang, "title": text(catalog_node, DCTERMS.title),
+    return {"title": text(catalog_node, DCTERMS.title),
             "description": text(catalog_node, DCTERMS.description), "datasets": datasets,
             "formats": [(s, media) for s, (media, _) in SYNTAXES.items()]}

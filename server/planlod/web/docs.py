@@ -16,7 +16,7 @@ The content is read from the store's ontology or shapes graph, so it follows the
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, Response, abort, render_template, request
+from flask import Blueprint, Flask, abort, request
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
@@ -233,15 +233,12 @@ def _respond(kind: DocumentKind, suffix: str | None):
     vocabulary = graph if kind is ONTOLOGY else document_graph(iris.ontology_iri(store.base))
     renderer = Renderer(graph, graph_iri + "#", vocabulary, store.base)
     header = renderer.term(URIRef(graph_iri))
-    lang = request.args.get("lang", "ja")
-    lang = lang if lang in ("ja", "en") else "ja"
-    response = Response(render_template(
-        "docs.html", kind=kind, lang=lang, iri=graph_iri, header=header,
+    response = dl.html_response(
+        "docs.html", kind=kind, iri=graph_iri, header=header,
         sections=sections_of(graph, graph_iri + "#", renderer, kind.sections),
         formats=[(s, media) for s, (media, _) in conneg.SYNTAXES.items()],
         version_iri=str(graph.value(URIRef(graph_iri), OWL.versionIRI) or ""),
-        version=str(graph.value(URIRef(graph_iri), OWL.versionInfo) or "")))
-    response.headers["Vary"] = "Accept"
+        version=str(graph.value(URIRef(graph_iri), OWL.versionInfo) or ""))
     response.headers["Link"] = ", ".join(
         f'</{kind.name}.{s}>; rel="alternate"; type="{m}"' for s, (m, _) in conneg.SYNTAXES.items())
     response.add_etag()

@@ -30,6 +30,7 @@ from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Variable, serializ
 
 from .. import iris, outline
 from ..graph.store import DatasetStore
+from .i18n import other_lang, page_lang, ui
 from .store_access import get_store
 
 bp = Blueprint("downloads", __name__)
@@ -432,10 +433,19 @@ def listing(downloads: Downloads) -> list[dict]:
     return groups
 
 
+def page_context() -> dict:
+    """What the site layout (base.html) needs: the page language, its UI words, the language switch."""
+    lang = page_lang()
+    return {"lang": lang, "ja": lang == "ja", "t": ui(lang),
+            "switch_href": f"{request.path}?lang={other_lang(lang)}"}
+
+
+def html_response(template: str, **values) -> Response:
+    response = Response(render_template(template, **page_context(), **values))
+    response.headers["Vary"] = "Accept, Cookie"  # the language may come from the cookie
+    return response
+
+
 @bp.get("/downloads")
 def downloads_page():
-    downloads = get_downloads()
-    lang = request.args.get("lang", "ja")
-    lang = lang if lang in ("ja", "en") else "ja"
-    return render_template("downloads.html", groups=listing(downloads), lang=lang,
-                           context_path="/" + CONTEXT_PATH)
+    return html_response("downloads.html", groups=listing(get_downloads()), context_path="/" + CONTEXT_PATH)
