@@ -99,6 +99,10 @@ def _even_layout(tokens: list[str], allowed: list[int], lines: int, limit: int) 
                 cost = best[(i_index, k - 1)][0] + (target - w) ** 2
                 if j < len(tokens) and (line[-1] in BREAK_AFTER or raw[-1] == " "):
                     cost -= 2 * target  # a break after 、・」 reads better than an even one mid-phrase
+                elif j < len(tokens) and _is_hiragana(line[-1]) and not _is_hiragana(tokens[j][0]):
+                    cost -= target  # kana then kanji: most often a phrase (文節) boundary, e.g. 場の|整備
+                elif j < len(tokens) and _is_katakana(line[-1]) and _is_katakana(tokens[j][0]):
+                    cost += 2 * target  # never split a katakana word (サポー|ト) if anything else fits
                 if (j_index, k) not in best or cost < best[(j_index, k)][0]:
                     best[(j_index, k)] = (cost, i_index)
     end = (len(stops) - 1, lines)
@@ -111,6 +115,14 @@ def _even_layout(tokens: list[str], allowed: list[int], lines: int, limit: int) 
         result.append("".join(tokens[stops[i_index]:stops[j_index]]).strip())
         j_index, k = i_index, k - 1
     return result[::-1]
+
+
+def _is_hiragana(ch: str) -> bool:
+    return "\u3041" <= ch <= "\u309f"
+
+
+def _is_katakana(ch: str) -> bool:
+    return "\u30a1" <= ch <= "\u30fc"
 
 
 def _bad_break(line: str, next_token: str) -> bool:
@@ -150,7 +162,7 @@ class DiagramBuilder:
             "shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "11",
             "margin": "0.12,0.06", "penwidth": "1.2", "target": "_top",
         }, edge_attr={"color": "#7a7a7a", "arrowsize": "0.6"})
-        root = self._ideals(dot)
+        root = self._ideals(dot) or self._edition_box(dot)
         for depth, row in enumerate(self.outline.elements_at_depth()):
             self._column(dot, depth, row)
         self._headers(dot, root)
@@ -161,6 +173,17 @@ class DiagramBuilder:
             for child in node.children:
                 dot.edge(self._id(node.iri), self._id(child.iri))
         return dot
+
+    def _edition_box(self, dot: graphviz.Digraph) -> str | None:
+        """Without a vision the top level hangs from the edition's own title (and keeps its order)."""
+        if not self.outline.roots:
+            return None
+        title = self.outline.label.get(self.lang) or self.outline.edition
+        node_id = self._id(self.outline.edition)
+        fill, line = COLORS["Vision"]
+        dot.node(node_id, _html_lines(wrap(title, LINE_WIDTH[0])), href=self.href(self.outline.edition),
+                 tooltip=title, fillcolor=fill, color=line, id=node_id)
+        return node_id
 
     def _id(self, iri: str) -> str:
         return "n_" + (re.sub(r"[^A-Za-z0-9]+", "_", iri[len(self.outline.edition):]).strip("_") or "edition")
@@ -230,7 +253,7 @@ class DiagramBuilder:
         rows = self.outline.elements_at_depth()
         entries = []
         if root:
-            entries.append(("h_0", "", self.IDEALS))
+            entries.append(("h_0", "", root.split(":", 1)[0]))
         for depth, row in enumerate(rows, start=1):
             found = {self.outline.level_label(n.level).get(self.lang) for n in row if n.level}
             entries.append((f"h_{depth}", "・".join(sorted(filter(None, found))), self._id(row[0].iri)))

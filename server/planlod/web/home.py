@@ -42,11 +42,16 @@ def edition_summary(edition: str, title: LangText, lang: str, index: int, with_d
                "title": title.get_with_lang(lang), "ideals": [], "diagram": None, "outline": outline}
     if outline is None:
         return summary
+    # Ideals under one printed heading (the three powers) are one group: the heading is shown once.
     for node in outline.ideals:
-        summary["ideals"].append({
-            "kind": node.kind, "href": pages.local_url(node.iri, lang),
-            "label": node.label.get_with_lang(lang), "heading": node.heading.get_with_lang(lang),
-            "description": node.description.get_with_lang(lang)})
+        heading = node.heading.get_with_lang(lang)
+        item = {"href": pages.local_url(node.iri, lang), "label": node.label.get_with_lang(lang),
+                "description": node.description.get_with_lang(lang)}
+        groups = summary["ideals"]
+        if groups and groups[-1]["kind"] == node.kind and groups[-1]["heading"] == heading:
+            groups[-1]["items"].append(item)
+        else:
+            groups.append({"kind": node.kind, "heading": heading, "items": [item]})
     if with_diagram:
         svg = diagram_svg(edition, lang, pages.local_url)
         if svg:
