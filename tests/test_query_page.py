@@ -52,6 +52,9 @@ class PageParser(HTMLParser):
         self.html_lang = None
         self.headings: list[str] = []
         self.example_links: dict[str, dict[str, str]] = {}  # example id -> the <a> attributes
+        self.example_texts: dict[str, tuple[str, str]] = {}  # example id -> (link text, other-language name)
+        self.other_lang_tags: set[str] = set()
+        self._text_target: str | None = None
         self.labels_for: set[str] = set()
         self.ids: set[str] = set()
         self.scripts: list[str] = []
@@ -74,6 +77,11 @@ class PageParser(HTMLParser):
             self._item = attrs["data-example"]
         elif tag == "a" and self._item is not None:
             self.example_links[self._item] = attrs
+            self.example_texts[self._item] = ("", "")
+            self._text_target = "link"
+        elif tag == "span" and self._item is not None and "other-lang" in attrs.get("class", ""):
+            self.other_lang_tags.add(attrs.get("lang"))
+            self._text_target = "other"
         elif tag == "label":
             self.labels_for.add(attrs.get("for"))
         elif tag == "script":
@@ -83,6 +91,8 @@ class PageParser(HTMLParser):
                 self.scripts.append(attrs["src"])
 
     def handle_endtag(self, tag):
+        if tag in ("a", "span"):
+            self._text_target = None
         if tag in ("h1", "h2") and self._heading is not None:
             self.headings.append("".join(self._heading).strip())
             self._heading = None
@@ -92,6 +102,12 @@ class PageParser(HTMLParser):
             self._in_config = False
 
     def handle_data(self, data):
+        if self._text_target is not None:
+            link, other = self.example_texts[self._item]
+            if self._text_target == "link":
+                self.example_texts[self._item] = (link + data, other)
+            else:
+                self.example_texts[self._item] = (link, other + data)
         if self._heading is not None:
             self._heading.append(data)
         if self._in_config:
@@ -205,20 +221,36 @@ def test_prefers_html(accept_header, is_browser):
 
 # ---- the page in-process ----
 
-def test_query_page_is_html_in_japanese_and_english(client, app):
-    response = client.get("/query", headers={"Accept": BROWSER_ACCEPT})
+@pytest.mark.parametrize(("query_string", "lang", "heading"), [
+    ("", "ja", "SPARQL クエリ"),
+    ("?lang=en", "en", "SPARQL query"),
+    ("?lang=ja", "ja", "SPARQL クエリ"),
+])
+def test_query_page_is_html_in_the_chosen_language(client, app, query_string, lang, heading):
+    response = client.get("/query" + query_string, headers={"Accept": BROWSER_ACCEPT})
     assert response.status_code == 200
     assert response.mimetype == "text/html" and response.mimetype_params["charset"] == "utf-8"
+    assert {"Accept", "Cookie"} <= {v.strip() for v in response.headers["Vary"].split(",")}
     page = parse_page(response.data)
-    assert page.html_lang == "ja"
-    assert page.headings[0].startswith("SPARQL クエリ") and "SPARQL query" in page.headings[0]
+    assert page.html_lang == lang
+    assert heading in page.headings
     with app.app_context():
         examples = load_examples(get_store())
     assert list(page.example_links) == [e.id for e in examples]
     for example in examples:
         assert page.example_links[example.id]["href"] == f"/query?example={example.id}"
+        names = (example.label_ja, example.label_en)
+        assert page.example_texts[example.id] == (names if lang == "ja" else names[::-1])
+    assert page.other_lang_tags == {"en" if lang == "ja" else "ja"}
+    assert [e["name"] for e in page.config["examples"]] == [
+        e.label_ja if lang == "ja" else e.label_en for e in examples]
     assert {"download-query", "download-format"} <= page.labels_for & page.ids  # every field is labelled
     assert page.scripts == ["/static/vendor/yasgui/yasgui.min.js", "/static/query-page.js"]
+
+
+def test_language_choice_sticks_in_a_cookie(client):
+    client.get("/query?lang=en")
+    assert parse_page(client.get("/query").data).html_lang == "en"
 
 
 def test_page_config_presets_this_endpoint_and_the_stored_examples(client, app):

@@ -7,18 +7,30 @@ list them from the endpoint itself.
 """
 
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from werkzeug.datastructures import MIMEAccept
 
 from ..config import DEFAULT_BASE_IRI
 from ..graph.store import DatasetStore
+from .i18n import COOKIE, other_lang, page_lang, ui
 from .store_access import get_store
 
 bp = Blueprint("query_page", __name__)
 
 # A query in a permalink is bounded like any input: far above any example, far below what hurts.
 MAX_LINKED_QUERY_CHARS = 20_000
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+YASGUI_VERSION_FILE = Path(__file__).parent / "static" / "vendor" / "yasgui" / "VERSION"
+
+# The download form's `format=` choices (the endpoint's names for its result formats).
+DOWNLOAD_FORMATS = (
+    ("SELECT / ASK", (("csv", "CSV"), ("tsv", "TSV"), ("json", "SPARQL JSON"), ("xml", "SPARQL XML"))),
+    ("CONSTRUCT / DESCRIBE", (("ttl", "Turtle"), ("nt", "N-Triples"), ("jsonld", "JSON-LD"),
+                              ("rdf", "RDF/XML"), ("trig", "TriG"), ("nq", "N-Quads"))),
+)
 
 # What a SPARQL or RDF client asks for; a browser is a client that prefers text/html to all of these.
 MACHINE_TYPES = (
@@ -47,6 +59,10 @@ SELECT ?example ?id ?position ?form ?text ?labelJa ?labelEn ?commentJa ?commentE
   OPTIONAL { ?example rdfs:comment ?commentEn FILTER(lang(?commentEn) = "en") }
 }
 ORDER BY ?position ?id
+"""
+EXAMPLES_GRAPH_QUERY = """
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+SELECT DISTINCT ?graph WHERE { GRAPH ?graph { ?example a sh:SPARQLExecutable } } ORDER BY ?graph LIMIT 1
 """
 PREFIXES_QUERY = """
 PREFIX sh: <http://www.w3.org/ns/shacl#>
@@ -115,10 +131,18 @@ def _new_tab_query(prefixes: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def render_query_page(query: str | None = None, example: str | None = None, status: int = 200):
+def yasgui_version() -> str:
+    for line in YASGUI_VERSION_FILE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("version:"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+def render_query_page(query: str | None = None, example: str | None = None) -> Response:
     """The page, with `query` opened in a tab of its own or the example named `example` selected.
 
-    The /sparql handler calls this for browsers (`render_query_page(request.args.get("query"))`).
+    The /sparql handler calls this for browsers: `render_query_page(request.args.get("query"))`.
+    Bad permalinks raise HTTPException (404 unknown example, 414 query too long) for the error handlers.
     """
     store = get_store()
     examples = load_examples(store)
@@ -127,6 +151,8 @@ def render_query_page(query: str | None = None, example: str | None = None, stat
                                f"No example named {example!r}; the examples are listed at /query.")
     if query is not None and len(query) > MAX_LINKED_QUERY_CHARS:
         abort(414, description=f"The query in the link is longer than {MAX_LINKED_QUERY_CHARS} characters.")
+    lang = page_lang()
+    ja = lang == "ja"
     prefixes = load_prefixes(store)
     endpoint = request.url_root + "sparql"
     selected = example if example is not None else (
@@ -136,17 +162,34 @@ def render_query_page(query: str | None = None, example: str | None = None, stat
         "queryPagePath": url_for("query_page.query_page"),
         "prefixes": prefixes,
         "newTabQuery": _new_tab_query(prefixes),
-        "examples": [{"id": e.id, "name": e.label_ja or e.id, "query": e.text, "form": e.form}
-                     for e in examples],
+        "newTabName": "クエリ" if ja else "Query",
+        "linkedTabName": "リンクのクエリ" if ja else "Linked query",
+        "examples": [{"id": e.id, "name": (e.label_ja if ja else e.label_en) or e.id, "query": e.text,
+                      "form": e.form} for e in examples],
         "selected": selected,
         "linkedQuery": query,
     }
     # Without JavaScript the download form is the editor: it starts with the query the page opens.
     initial_query = query if query is not None else next(
         (e.text for e in examples if e.id == selected), page_config["newTabQuery"])
-    html = render_template("query.html", examples=examples, endpoint=endpoint, page_config=page_config,
-                           selected=selected, initial_query=initial_query)
-    return html, status, {"Content-Type": "text/html; charset=utf-8", "Vary": "Accept"}
+    graphs = [row["graph"].value for row in store.query(EXAMPLES_GRAPH_QUERY)]
+    html = render_template(
+        "query.html", lang=lang, ja=ja, t=ui(lang), switch_href=_switch_href(lang),
+        examples=examples, endpoint=endpoint, page_config=page_config, selected=selected,
+        initial_query=initial_query, download_formats=DOWNLOAD_FORMATS, yasgui_version=yasgui_version(),
+        examples_graph=graphs[0] if graphs else "")
+    response = Response(html, mimetype="text/html")
+    response.headers["Vary"] = "Accept, Cookie"  # browsers get this page; the language may be the cookie's
+    if request.args.get("lang") == lang:
+        response.set_cookie(COOKIE, lang, max_age=LANG_COOKIE_MAX_AGE, samesite="Lax")
+    return response
+
+
+def _switch_href(lang: str) -> str:
+    """This page (same example or query) in the other language."""
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    args["lang"] = other_lang(lang)
+    return request.path + "?" + urlencode(args)
 
 
 @bp.get("/query")

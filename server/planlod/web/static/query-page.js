@@ -20,7 +20,7 @@
     autoAddOnInit: false,
     copyEndpointOnNewTab: false,
     autofocus: false,
-    tabName: "クエリ",
+    tabName: config.newTabName,
     requestConfig: {
       endpoint: config.endpoint,
       method: "POST",
@@ -38,7 +38,7 @@
                   { id: exampleTab + example.id, name: example.name, yasqe: { value: example.query } });
   });
   if (config.linkedQuery !== null) {
-    yasgui.addTab(true, { id: "linked-query", name: "リンクのクエリ", yasqe: { value: config.linkedQuery } });
+    yasgui.addTab(true, { id: "linked-query", name: config.linkedTabName, yasqe: { value: config.linkedQuery } });
   }
 
   // The address bar follows the open example, so copying it gives the example's permalink.
