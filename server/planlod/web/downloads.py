@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
-from pyoxigraph import BlankNode, NamedNode, Quad, RdfFormat, Variable, serialize
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, Variable, serialize
 
 from .. import iris, outline
 from ..graph.store import DatasetStore
@@ -40,6 +40,7 @@ WHOLE = "planlod"  # the file name of the whole-dataset dumps
 DOWNLOAD_PATH = "download/"
 CONTEXT_PATH = "context.jsonld"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 BLANK_NODE_ROUNDS = 4  # enough to tell apart our blank nodes (SHACL property shapes, lists)
 
 
@@ -200,7 +201,7 @@ class Downloads:
                 label = "CSVW" if bom is None else ("CSV (BOM)" if bom else "CSV")
                 self._add(Entry(f"{DOWNLOAD_PATH}{edition.path}/{name}", media_type, label, edition, kind))
         self._built: dict[str, Built] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def _add(self, entry: Entry) -> None:
         self.entries[entry.path] = entry
@@ -218,72 +219,62 @@ class Downloads:
         with self._lock:
             found = self._built.get(entry.path)
             if found is None:
-                body = self._build(entry)
-                found = self._built[entry.path] = Built(body, hashlib.sha256(body).hexdigest())
+                if entry.kind == "rdf":  # one read of the scope's quads serves all five syntaxes
+                    for ext, body in self._rdf_scope(entry.edition).items():
+                        path = entry.path[: -len(entry.ext)] + ext
+                        self._built[path] = Built(body, hashlib.sha256(body).hexdigest())
+                else:
+                    body = self._build(entry)
+                    self._built[entry.path] = Built(body, hashlib.sha256(body).hexdigest())
+                found = self._built[entry.path]
             return found
 
     # ---- building ----
 
     def _quads(self, edition: Edition | None) -> list[Quad]:
         """The scope's quads, sorted so that the bytes are the same in every process."""
-        if edition is None:
-            query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-        else:
-            query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{edition.iri}> {{ ?s ?p ?o }} }}"
-        quads = set()
-        for row in self.store.query(query):
-            graph = row[Variable("g")] if edition is None else NamedNode(edition.iri)
-            quads.add(Quad(row[Variable("s")], row[Variable("p")], row[Variable("o")], graph))
-        quads = relabel_blank_nodes(list(quads))
+        graph = NamedNode(edition.iri) if edition is not None else None
+        if isinstance(getattr(self.store, "store", None), Store):  # embedded: read the index directly
+            quads = [q for q in self.store.store.quads_for_pattern(None, None, None, graph)
+                     if isinstance(q.graph_name, NamedNode)]
+        else:  # an external store: through SPARQL
+            if edition is None:
+                query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+            else:
+                query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{edition.iri}> {{ ?s ?p ?o }} }}"
+            quads = list({Quad(row[Variable("s")], row[Variable("p")], row[Variable("o")],
+                               row[Variable("g")] if graph is None else graph)
+                          for row in self.store.query(query)})
+        quads = relabel_blank_nodes(quads)
         return sorted(quads, key=lambda q: (q.graph_name.value, str(q.subject), str(q.predicate),
                                             str(q.object)))
 
     def _build(self, entry: Entry) -> bytes:
-        if entry.kind == "rdf":
-            return self._rdf(entry.edition, SYNTAXES[entry.ext])
         if entry.kind == "csv":
             rows = outline.outline_rows(self.store.query, self.base, entry.edition.iri)
             return outline.write_csv(rows, bom=OUTLINE_FILES[entry.filename][1])
         return self._csvw(entry.edition)
 
-    def _rdf(self, edition: Edition | None, syntax: Syntax) -> bytes:
+    def _rdf_scope(self, edition: Edition | None) -> dict[str, bytes]:
+        """The scope in every syntax: ext -> bytes."""
         quads = self._quads(edition)
-        if syntax.ext == "jsonld":
-            return self._jsonld(quads)
-        if syntax.keeps_graphs:
-            if syntax.rdf_format == RdfFormat.N_QUADS:
-                return serialize(quads, format=syntax.rdf_format)
-            return serialize(quads, format=syntax.rdf_format, prefixes=prefixes(self.base))
         triples = []
         seen = set()
-        for quad in quads:  # the union: a triple in two graphs is written once
+        for quad in quads:  # the union, for the syntaxes without graphs: a triple in two graphs once
             if quad.triple not in seen:
                 seen.add(quad.triple)
                 triples.append(quad.triple)
         triples.sort(key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-        return serialize(triples, format=syntax.rdf_format, prefixes=prefixes(self.base))
-
-    def _jsonld(self, quads: list[Quad]) -> bytes:
-        """Compacted with our context by rdflib, which embeds the context: swap it for its URL.
-
-        Each named graph is compacted as a plain rdflib Graph and wrapped as a JSON-LD named graph
-        ({"@id": graph, "@graph": [...]}) here: rdflib 7.6's Dataset serializer calls its own
-        deprecated API, and blank-node labels (relabelled above) stay document-wide as in TriG.
-        """
-        import rdflib  # only the JSON-LD dumps need it
-
-        context = jsonld_context(self.base)
-        by_graph: dict[str, rdflib.Graph] = {}
-        for quad in quads:
-            graph = by_graph.setdefault(quad.graph_name.value, rdflib.Graph())
-            graph.add((_rdflib_term(quad.subject), _rdflib_term(quad.predicate), _rdflib_term(quad.object)))
-        named = []
-        for name, graph in sorted(by_graph.items()):
-            compact = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
-            compact.pop("@context", None)
-            nodes = compact.pop("@graph", None) or [compact]
-            named.append({"@id": name, "@graph": nodes})
-        return canonical_json({"@context": context_url(self.base), "@graph": named}, sort_arrays=True)
+        bodies = {}
+        for ext, syntax in SYNTAXES.items():
+            if ext == "jsonld":
+                bodies[ext] = jsonld_document(quads, self.base)
+            elif syntax.rdf_format == RdfFormat.N_QUADS:
+                bodies[ext] = serialize(quads, format=syntax.rdf_format)
+            else:
+                bodies[ext] = serialize(quads if syntax.keeps_graphs else triples, format=syntax.rdf_format,
+                                        prefixes=prefixes(self.base))
+        return bodies
 
     def _csvw(self, edition: Edition) -> bytes:
         urls = [self.base + f"{DOWNLOAD_PATH}{edition.path}/{name}"
@@ -291,6 +282,82 @@ class Downloads:
         metadata = outline.csvw_metadata(urls, self.base, edition.iri, edition.title_ja, edition.title_en,
                                          edition.license)
         return canonical_json(metadata)
+
+
+def jsonld_document(quads: list[Quad], base: str) -> bytes:
+    """JSON-LD that refers to the published @context by URL, one named graph object per graph.
+
+    Written here rather than by rdflib (which embeds the context, and whose Dataset serializer calls
+    its own deprecated API): the compaction our context allows is simple and done directly: property
+    and type IRIs as prefixed names, text properties as language maps, other literals as value
+    objects with their datatype (lexical forms kept exactly), node references as {"@id": …}.
+    The tests expand the result with a JSON-LD processor and compare it with the store.
+    """
+    compactor = _Compactor(base)
+    by_graph: dict[str, list[Quad]] = {}
+    for quad in quads:
+        by_graph.setdefault(quad.graph_name.value, []).append(quad)
+    named = [{"@id": name, "@graph": compactor.nodes(graph_quads)}
+             for name, graph_quads in sorted(by_graph.items())]
+    return canonical_json({"@context": context_url(base), "@graph": named}, sort_arrays=True)
+
+
+class _Compactor:
+    def __init__(self, base: str):
+        # Longest namespace first, so that a prefix never shadows a longer one it contains.
+        self.namespaces = sorted(((ns, prefix) for prefix, ns in prefixes(base).items()),
+                                 key=lambda item: -len(item[0]))
+        curies = {curie: term for term, curie in LANGUAGE_MAPS.items()}
+        self.language_maps = {self.expand(curie): term for curie, term in curies.items()}
+
+    def expand(self, curie: str) -> str:
+        prefix, local = curie.split(":", 1)
+        return next(ns for ns, p in self.namespaces if p == prefix) + local
+
+    def compact(self, iri: str) -> str:
+        for namespace, prefix in self.namespaces:
+            local = iri[len(namespace):]
+            # "p://…" would read as an absolute IRI, so such a local part keeps the full IRI
+            if iri.startswith(namespace) and local and not local.startswith("/"):
+                return f"{prefix}:{local}"
+        return iri
+
+    def reference(self, term) -> str:
+        return "_:" + term.value if isinstance(term, BlankNode) else term.value
+
+    def value(self, term):
+        if not isinstance(term, Literal):
+            return {"@id": self.reference(term)}
+        if term.language:
+            return {"@value": term.value, "@language": term.language}
+        if term.datatype.value == XSD_STRING:
+            return term.value
+        return {"@value": term.value, "@type": self.compact(term.datatype.value)}
+
+    def nodes(self, quads: list[Quad]) -> list[dict]:
+        subjects: dict[str, dict] = {}
+        for quad in quads:
+            node = subjects.setdefault(self.reference(quad.subject), {})
+            predicate, obj = quad.predicate.value, quad.object
+            if predicate == RDF_TYPE and isinstance(obj, NamedNode):
+                key, item = "@type", self.compact(obj.value)
+            elif predicate in self.language_maps and isinstance(obj, Literal) and obj.language:
+                language_map = node.setdefault(self.language_maps[predicate], {})
+                language_map.setdefault(obj.language, []).append(obj.value)
+                continue
+            else:
+                key, item = self.compact(predicate), self.value(obj)
+            node.setdefault(key, []).append(item)
+        documents = []
+        for reference, properties in subjects.items():
+            document = {"@id": reference}
+            for key, values in properties.items():
+                if isinstance(values, dict):  # a language map: a single value needs no array
+                    document[key] = {lang: v[0] if len(v) == 1 else v for lang, v in values.items()}
+                else:
+                    document[key] = values[0] if len(values) == 1 else values
+            documents.append(document)
+        return documents
 
 
 def relabel_blank_nodes(quads: list[Quad]) -> list[Quad]:
