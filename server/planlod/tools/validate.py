@@ -41,7 +41,11 @@ def run_validate(args: argparse.Namespace) -> int:
     except (DatasetError, ShapesError) as error:
         print(f"planlod validate: {one_line(str(error))}", file=sys.stderr)
         return 2
-    print(report.text())
+    try:
+        print(report.text())
+        sys.stdout.flush()
+    except BrokenPipeError:  # `planlod validate | head`: the reader left; the exit code still tells
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if report.conforms else 1
 
 
