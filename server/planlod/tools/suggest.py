@@ -105,7 +105,7 @@ def items_of(store: DatasetStore, scheme: str, with_description: bool = True) ->
         kind = "?s a <http://metadata.un.org/sdg/ontology#Target>"
     else:
         kind = f"?s a <{plan}PlanElement>"
-    query = f"""SELECT ?s ?notation ?label ?description WHERE {{
+    query = f"""SELECT ?scheme ?s ?notation ?label ?description WHERE {{
       ?s <{SKOS}inScheme> ?scheme . {kind} .
       ?s <{SKOS}prefLabel> ?label . FILTER(langMatches(lang(?label), "ja"))
       OPTIONAL {{ ?s <{SKOS}notation> ?notation }}
