@@ -21,4 +21,14 @@ DEFAULTS = {
     "STORE_DIR": None,
     # An external SPARQL query endpoint instead of the embedded store (the path past one machine).
     "STORE": None,
+    # /sparql (web/sparql.py, graph/query_pool.py): every limit is stated in the Service Description.
+    "QUERY_TIMEOUT": 30,  # seconds a query may run before its worker is killed (503)
+    "QUERY_WORKERS": 2,  # killable query worker processes per server process
+    "MAX_QUERY_LENGTH": 100_000,  # characters of query text (413, or 414 in a URL)
+    "MAX_CONTENT_LENGTH": 1_048_576,  # bytes of request body (Flask's own setting: 413)
+    "MAX_RESULT_ROWS": 100_000,  # rows or triples; a longer result is cut and the response says so
+    "SERVICE_ALLOWLIST": "",  # SERVICE endpoint IRIs allowed (space/comma separated); empty: SERVICE off
+    "RESULT_CACHE_SIZE": 256,  # serialized results kept per server process; 0 turns the cache off
+    "RESULT_CACHE_BYTES": 64 * 1024 * 1024,  # and their total size
+    "SPARQL_MAX_AGE": 300,  # Cache-Control max-age of query results, in seconds
 }

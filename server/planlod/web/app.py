@@ -36,4 +36,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import docs
 
     docs.init_app(app)  # ontology and shapes documentation
+    from . import errors, sparql
+
+    errors.init_app(app)  # every error answered in the client's form, never a traceback
+    sparql.init_app(app)  # /sparql: the SPARQL 1.1 Protocol endpoint
     return app
