@@ -7,6 +7,7 @@ every query here is asked of both and the parsed answers compared.
 import contextlib
 import http.server
 import multiprocessing
+import re
 import threading
 import time
 from pathlib import Path
@@ -160,6 +161,16 @@ def test_version_is_stable_for_the_same_content(oxigraph, embedded, remote):
 def test_syntax_error_names_line_and_column(remote):
     with pytest.raises(SyntaxError, match=r"2:\d+"):
         remote.query("SELECT ?s\nWHERE { ?s ?p }")
+
+
+def test_syntax_error_column_is_the_users_despite_an_added_base(embedded, remote):
+    query = "SELECT * WHERE { ?s ?p }"
+    with pytest.raises(SyntaxError) as on_embedded:
+        embedded.query(query, base_iri="http://example.org/sparql")
+    with pytest.raises(SyntaxError) as on_remote:
+        remote.query(query, base_iri="http://example.org/sparql")
+    position = re.compile(r"1:\d+")
+    assert position.search(str(on_remote.value)).group() == position.search(str(on_embedded.value)).group()
 
 
 def test_keeps_working_after_errors(remote):

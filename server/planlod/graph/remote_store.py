@@ -159,11 +159,13 @@ class RemoteStore:
                 raise TypeError(f"{name} cannot be sent to an external SPARQL store")
         if options.get("substitutions"):
             sparql = with_substitutions(sparql, options["substitutions"])
-        params = [("query", _with_prologue(sparql, options.get("base_iri"), options.get("prefixes")))]
+        sent = _with_prologue(sparql, options.get("base_iri"), options.get("prefixes"))
+        params = [("query", sent)]
         params += self._dataset_params(options)
         status, content_type, body = self._post(params, timeout or self.timeout)
         if status == 400:
-            raise SyntaxError(_message(body) or "the external store rejected the query as malformed")
+            message = _message(body) or "the external store rejected the query as malformed"
+            raise SyntaxError(_unshifted(message, len(sent) - len(sparql)))
         if status == 206:  # Virtuoso's "anytime" answer: cut at its time limit, so not the whole answer
             raise RemoteStoreError(f"external store {self.endpoint} sent a partial answer (HTTP 206, its "
                                    "time or row limit was reached); partial results are never passed on")
@@ -356,6 +358,14 @@ def _with_prologue(sparql: str, base_iri: str | None, prefixes: dict[str, str] |
     for prefix, iri in (prefixes or {}).items():
         prologue += f"PREFIX {prefix}: <{iri}> "
     return prologue + sparql
+
+
+def _unshifted(message: str, prologue: int) -> str:
+    """The store counts columns on line 1 from our added prologue; give them back as the user's columns."""
+    if not prologue:
+        return message
+    return re.sub(r"\b(at|line) 1:(\d+)", lambda m: f"{m.group(1)} 1:{max(1, int(m.group(2)) - prologue)}",
+                  message, count=1)
 
 
 def _media_type(content_type: str) -> str:
