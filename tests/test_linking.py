@@ -1,6 +1,7 @@
 """Cross-plan links: the plans and reference data side by side, link sets with provenance, their shapes,
 and planlod.linking.links_for (both directions, as the pages show them)."""
 
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,36 @@ def test_links_follow_a_configured_base():
     assert base + "id/072044/lifelong-learning-plan/5/pillar/4-2" in {link["other"] for link in links}
     assert all(link["assertion"].startswith(base) for link in links)
     assert next(iter(rebased.store.quads_for_pattern(NamedNode(SDG + "4.5"), None, None, None)), None)
+
+
+# ---- The pages show the links (pages.py reads links_for) ----
+
+class LinkCollector(HTMLParser):
+    """The hrefs inside the page's cross-links section."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.hrefs = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "section" and "cross-links" in (attributes.get("class") or ""):
+            self.depth = 1
+        elif self.depth and tag == "section":
+            self.depth += 1
+        elif self.depth and tag == "a":
+            self.hrefs.append(attributes.get("href"))
+
+    def handle_endtag(self, tag):
+        if self.depth and tag == "section":
+            self.depth -= 1
+
+
+def test_an_sdg_target_page_lists_the_elements_that_link_to_it(client):
+    response = client.get("/resource", query_string={"iri": SDG + "4.7"}, headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    collector = LinkCollector()
+    collector.feed(response.get_data(as_text=True))
+    assert {"/doc/072044/lifelong-learning-plan/5/direction/6",
+            "/doc/282049/lifelong-learning-plan/2021/measure/4-1",
+            "/doc/linkset/072044-lifelong-learning-plan-5--sdg"} <= set(collector.hrefs)
