@@ -119,7 +119,9 @@ def test_diagram_follows_the_data(tmp_path):
     old = "ふるさと教育の推進"
     new = "ふるさと学習の推進"
     plan.write_text(plan.read_text(encoding="utf-8").replace(f'"{old}"@ja', f'"{new}"@ja'), encoding="utf-8")
-    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "DATA_DIR": str(data)})
+    # Its own STORE_DIR: a store directory holds one dataset version; the session's app has the shared one.
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "DATA_DIR": str(data),
+                      "STORE_DIR": str(tmp_path / "store")})
     drawn = boxes(app.test_client().get(IWAKI).get_data())
     assert drawn["/doc/072044/lifelong-learning-plan/5/direction/7"] == "⑦" + new
 

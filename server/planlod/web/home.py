@@ -12,6 +12,7 @@ from . import pages
 from .diagram import diagram_svg, inline_svg
 from .i18n import COOKIE, LangText, other_lang, page_lang, ui
 from .outline import editions, load_outline
+from .page_cache import cached
 from .store_access import get_store
 
 bp = Blueprint("home", __name__)
@@ -61,6 +62,19 @@ def edition_summary(edition: str, title: LangText, lang: str, index: int, with_d
     return summary
 
 
+def render_home(lang: str) -> str:
+    found = editions(get_store())
+    summaries = [edition_summary(iri, title, lang, i, with_diagram=i < MAX_DIAGRAMS)
+                 for i, (iri, title) in enumerate(found[:MAX_DIAGRAMS])]
+    listed = [{"href": pages.local_url(iri, lang), "title": title.get_with_lang(lang)}
+              for iri, title in found[:MAX_LISTED]]
+    html = render_template(
+        "home.html", lang=lang, t=ui(lang), switch_href=f"/?lang={other_lang(lang)}",
+        dataset=dataset_text(lang), summaries=summaries, listed=listed,
+        more=max(0, len(found) - MAX_LISTED), base=get_store().base)
+    return html
+
+
 @bp.get("/")
 def home():
     lang = page_lang()
@@ -69,15 +83,7 @@ def home():
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        found = editions(get_store())
-        summaries = [edition_summary(iri, title, lang, i, with_diagram=i < MAX_DIAGRAMS)
-                     for i, (iri, title) in enumerate(found[:MAX_DIAGRAMS])]
-        listed = [{"href": pages.local_url(iri, lang), "title": title.get_with_lang(lang)}
-                  for iri, title in found[:MAX_LISTED]]
-        html = render_template(
-            "home.html", lang=lang, t=ui(lang), switch_href=f"/?lang={other_lang(lang)}",
-            dataset=dataset_text(lang), summaries=summaries, listed=listed,
-            more=max(0, len(found) - MAX_LISTED), base=get_store().base)
+        html = cached(("home", current.tag, lang), lambda: render_home(lang).encode("utf-8"))
         response = Response(html, mimetype="text/html")
     response.set_etag(etag)
     response.last_modified = current.modified

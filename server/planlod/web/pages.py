@@ -29,6 +29,7 @@ from . import describe as rdf
 from .diagram import diagram_svg, inline_svg
 from .i18n import COOKIE, TERM_LABELS, LangText, other_lang, page_lang, ui
 from .outline import edition_of
+from .page_cache import cached
 from .store_access import get_store
 
 bp = Blueprint("pages", __name__)
@@ -193,14 +194,16 @@ def _serve(iri: str, suffix: str | None):
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        description = rdf.describe(get_store(), iri)
-        if not description.exists:
-            not_found(iri)
-        if suffix == "html":
-            response = Response(render_page(description, lang), mimetype=HTML)
-        else:
-            body = rdf.serialize_description(description, suffix, base())
-            response = Response(body, mimetype=rdf.FORMATS[suffix][0])
+        def make() -> bytes:
+            description = rdf.describe(get_store(), iri)
+            if not description.exists:
+                not_found(iri)
+            if suffix == "html":
+                return render_page(description, lang).encode("utf-8")
+            return rdf.serialize_description(description, suffix, base())
+
+        body = cached(("doc", current.tag, iri, suffix, lang), make)
+        response = Response(body, mimetype=HTML if suffix == "html" else rdf.FORMATS[suffix][0])
     response.set_etag(etag)
     response.last_modified = current.modified
     response.headers["Vary"] = "Accept, Cookie" if negotiated else "Cookie" if suffix == "html" else "Accept"
@@ -390,35 +393,39 @@ def ready_queries(iri: str) -> dict[str, str]:
 
 def other_plan_links(description: rdf.Description, own_edition: str | None) -> dict[str, list[str]]:
     """Incoming links stored in another plan edition's graph: the other plans that cite this one."""
-    store = get_store()
-    own_graphs = {own_edition} if own_edition else set()
-    plan_graphs = {g for g in store.graphs() if _is_edition(g)}
+    plan_graphs = edition_graphs()
     rows: dict[str, list[str]] = defaultdict(list)
-    for quad in store.store.quads_for_pattern(None, None, NamedNode(description.iri), None):
+    for quad in get_store().store.quads_for_pattern(None, None, NamedNode(description.iri), None):
         graph = quad.graph_name.value if isinstance(quad.graph_name, NamedNode) else None
-        if graph in plan_graphs and graph not in own_graphs and isinstance(quad.subject, NamedNode):
+        if graph in plan_graphs and graph != own_edition and isinstance(quad.subject, NamedNode):
             rows[quad.predicate.value].append(quad.subject.value)
     return rows
 
 
-def _is_edition(graph: str) -> bool:
-    plan_edition = NamedNode(base() + "ontology#PlanEdition")
-    rdf_type = rdf.RDF_TYPE
-    return next(iter(get_store().store.quads_for_pattern(NamedNode(graph), rdf_type, plan_edition, None)),
-                None) is not None
+def _graphs_typed(rdf_type: str, key: str) -> set[str]:
+    """The named graphs named by a thing of `rdf_type` (stated in the graph itself); once per version."""
+    cache_key = (key, version().tag)
+    found = current_app.extensions.get(cache_key)
+    if found is None:
+        store = get_store()
+        type_node = NamedNode(rdf_type)
+        found = set()
+        for graph in store.graphs():
+            node = NamedNode(graph)
+            typed = store.store.quads_for_pattern(node, rdf.RDF_TYPE, type_node, node)
+            if next(iter(typed), None) is not None:
+                found.add(graph)
+        current_app.extensions[cache_key] = found
+    return found
+
+
+def edition_graphs() -> set[str]:
+    return _graphs_typed(base() + "ontology#PlanEdition", "planlod.pages.editions")
 
 
 def linkset_graphs() -> set[str]:
     """The named graphs that hold link sets: their triples are links to review, not plan content."""
-    key = "planlod.pages.linksets"
-    if key not in current_app.extensions:
-        store = get_store()
-        linkset = NamedNode("http://rdfs.org/ns/void#Linkset")
-        current_app.extensions[key] = {
-            g for g in store.graphs()
-            if next(iter(store.store.quads_for_pattern(NamedNode(g), rdf.RDF_TYPE, linkset, NamedNode(g))),
-                    None) is not None}
-    return current_app.extensions[key]
+    return _graphs_typed("http://rdfs.org/ns/void#Linkset", "planlod.pages.linksets")
 
 
 def is_plan_content(triple, linksets: set[str]) -> bool:
@@ -473,7 +480,7 @@ def render_page(description: rdf.Description, lang: str) -> str:
                   for p, subjects in other.items()]
     return render_template(
         "resource.html", lang=lang, t=ui(lang), switch_lang=other_lang(lang),
-        switch_href=_switch_href(lang), iri=iri, title=title, title_lang=title_lang, types=types,
+        switch_href=_switch_href(iri, lang), iri=iri, title=title, title_lang=title_lang, types=types,
         level=level, notation=notation.value if notation else None,
         page_ref=page_ref.value if page_ref else None,
         crumbs=breadcrumbs(iri, lang), children=children(description, lang),
@@ -485,7 +492,7 @@ def render_page(description: rdf.Description, lang: str) -> str:
         external_href=iri if iri.startswith(("http://", "https://")) else None)
 
 
-def _switch_href(lang: str) -> str:
-    args = request.args.to_dict()
-    args["lang"] = other_lang(lang)
-    return request.path + "?" + urlencode(args)
+def _switch_href(iri: str, lang: str) -> str:
+    """This page in the other language; canonical (no stray arguments), so the page can be cached."""
+    url = document_url(iri, None)
+    return url + ("&" if "?" in url else "?") + urlencode({"lang": other_lang(lang)})
