@@ -181,11 +181,16 @@ def test_link_header_names_every_alternate(client):
     "/doc/072044/lifelong-learning-plan/5/pillar/99-1.ttl",
     "/id/",
 ])
-@pytest.mark.parametrize("accept", ["text/html", "text/turtle"])
-def test_unknown_iri_is_404(client, path, accept):
+@pytest.mark.parametrize(("accept", "form"), [("text/html", "text/html"), ("text/turtle", "text/plain"),
+                                              ("application/ld+json", "application/json")])
+def test_unknown_iri_is_a_helpful_404_in_the_form_asked_for(client, path, accept, form):
     response = client.get(path, headers={"Accept": accept})
     assert response.status_code == 404
-    assert b"Traceback" not in response.get_data()
+    assert response.mimetype == form
+    body = response.get_data(as_text=True)
+    assert "Traceback" not in body
+    if path.startswith("/doc/") or path.startswith("/id/072044"):
+        assert "not described in this dataset" in body
 
 
 def test_unknown_outside_iri_is_404(client):
@@ -206,6 +211,20 @@ def test_resource_for_our_iri_redirects_to_its_document(client):
 def test_accept_nothing_we_have_is_406(client):
     response = client.get(id_path(RESOURCES["pillar"]), headers={"Accept": "image/png"})
     assert response.status_code == 406
+    assert "text/turtle" in response.get_data(as_text=True)  # says what there is
+
+
+@pytest.mark.parametrize(("name", "media"), [("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
+                                             ("nt", "application/n-triples"), ("html", "text/html")])
+def test_format_parameter_overrides_accept(client, name, media):
+    response = client.get(doc_path(RESOURCES["pillar"]), query_string={"format": name},
+                          headers={"Accept": BROWSER_ACCEPT})
+    assert response.mimetype == media
+
+
+def test_unknown_format_parameter_is_400(client):
+    response = client.get(doc_path(RESOURCES["pillar"]), query_string={"format": "png"})
+    assert response.status_code == 400
 
 
 def every_iri_of_the_plan(source: Graph) -> list[str]:

@@ -20,10 +20,11 @@ import threading
 import unicodedata
 
 import graphviz
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, current_app, request
 from pyoxigraph import NamedNode
 
 from .describe import current_version
+from .errors import abort_with
 from .i18n import LANGUAGES, LangText
 from .outline import Node, Outline, load_outline
 from .store_access import get_store
@@ -329,11 +330,11 @@ def diagram_file(edition_path: str):
 
     lang = request.args.get("lang", "ja")
     if lang not in LANGUAGES:
-        abort(400, description=f"lang must be one of {', '.join(LANGUAGES)}")
+        abort_with(400, f"lang must be one of {', '.join(LANGUAGES)}")
     edition = iri_for_id_path(edition_path)
     svg = diagram_svg(edition, lang, absolute_page_url)
     if svg is None:
-        abort(404, description=f"No plan edition <{edition}> in the dataset.")
+        abort_with(404, f"No plan edition <{edition}> in the dataset.")
     version = current_version()
     response = Response(svg, mimetype="image/svg+xml")
     response.headers["Content-Disposition"] = (

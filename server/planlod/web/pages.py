@@ -10,24 +10,29 @@ The policy (W3C "Cool URIs for the Semantic Web", section 4.3, 303 URIs forwardi
     GET /resource?iri=I   the same for an IRI that is not ours but that the store describes or links
                           to (an SDG target, the city's standard area code); /resource.ttl?iri=I …
 
-A browser is a client whose Accept ranks text/html above every RDF type; `*/*` alone gets Turtle
-(curl, scripts). Unknown IRIs get 404, and an Accept nothing here can produce gets 406, both from
-the errors module. Every answer carries `Vary: Accept` (and Cookie for pages, which have a language),
-an ETag and Last-Modified from the dataset version (a matching If-None-Match gets 304 before any
-work), and `Link` headers to every alternate. What a description contains: see describe.py.
+Negotiation uses the shared parser (negotiation.choose): a browser ranks text/html above every RDF
+type and gets the page; `*/*` or no Accept gets Turtle (curl, scripts); `?format=ttl|jsonld|rdf|nt|html`
+overrides Accept. Unknown IRIs get 404, an Accept nothing here can produce 406, an unknown format= 400,
+each from the errors module in the form the client reads (HTML page, JSON or text). Every answer
+carries `Vary: Accept` (and Cookie for pages, which have a language), an ETag and Last-Modified from
+the dataset version (a matching If-None-Match gets 304 before any work), and `Link` headers to every
+alternate. Bodies are cached per dataset version (page_cache.py). What a description contains:
+see describe.py.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, url_for
 from pyoxigraph import Literal, NamedNode
 
 from .. import iris
 from . import describe as rdf
 from .diagram import diagram_svg, inline_svg
+from .errors import abort_with
 from .i18n import COOKIE, TERM_LABELS, LangText, other_lang, page_lang, ui
+from .negotiation import Format, NotAcceptable, UnknownFormat, available, choose
 from .outline import edition_of
 from .page_cache import cached
 from .store_access import get_store
@@ -94,41 +99,33 @@ def document_url(iri: str, suffix: str | None) -> str:
     return ("/resource" + (f".{suffix}" if suffix else "")) + "?" + urlencode({"iri": iri})
 
 
-# ---- content negotiation ----
+# ---- content negotiation (the shared parser in negotiation.py) ----
 
-OFFERS = [HTML] + [media for media, _ in rdf.FORMATS.values()]
-SUFFIX_OF = {media: suffix for suffix, (media, _) in rdf.FORMATS.items()} | {HTML: "html"}
-ALIASES = {"application/json": "jsonld", "application/xml": "rdf", "text/plain": "nt",
-           "application/x-turtle": "ttl", "application/xhtml+xml": "html"}
+# The server's order breaks ties: `*/*` or no Accept gets Turtle (curl and scripts want data); a browser
+# ranks text/html above everything here, so it gets the page.
+DOCUMENT_FORMATS = (
+    Format("ttl", "text/turtle", ("ttl", "turtle"), ("application/x-turtle",)),
+    Format("jsonld", "application/ld+json", ("jsonld", "json-ld"), ("application/json",)),
+    Format("rdf", "application/rdf+xml", ("rdf", "rdfxml", "xml"), ("application/xml", "text/xml")),
+    Format("nt", "application/n-triples", ("nt", "ntriples", "n-triples"), ("text/plain",)),
+    Format("html", "text/html", ("html",), ("application/xhtml+xml",)),
+)
 
 
-def negotiate() -> str | None:
-    """The suffix of the variant the client prefers, or None when it accepts none of them."""
-    accept = request.accept_mimetypes
-    if not accept or accept.best == "*/*" and len(accept) == 1:
-        return "ttl"  # curl and scripts: data, not a page
-    html_q = accept.quality(HTML)
-    best, best_q = None, 0.0
-    for media, suffix in [*SUFFIX_OF.items(), *((m, s) for m, s in ALIASES.items())]:
-        # Exact entries only, so a browser's */*;q=0.8 does not outrank its text/html.
-        q = max((quality for value, quality in accept if value == media), default=0.0)
-        if q > best_q:
-            best, best_q = suffix, q
-    if best is not None and (best != "html" or html_q >= best_q):
-        return best
-    if html_q > 0:  # text/* or */* with a weight: a page
-        return "html" if accept.quality("text/turtle") <= html_q else "ttl"
-    return None
+def negotiate() -> str:
+    """The suffix of the variant the client prefers (`?format=ttl` overrides Accept); 406/400 otherwise."""
+    try:
+        return choose(request.headers.get("Accept"), DOCUMENT_FORMATS, request.args.get("format")).key
+    except NotAcceptable:
+        abort_with(406, "None of the media types in the Accept header is available for this resource. "
+                        "Available: " + available(DOCUMENT_FORMATS) + ".")
+    except UnknownFormat as error:
+        abort_with(400, str(error).replace("for this query", "for this resource"))
 
 
 def not_found(iri: str):
-    abort(404, description=f"<{iri}> is not described in this dataset. "
-                           "このIRIはデータセットにありません。The home page (/) lists the plans.")
-
-
-def not_acceptable():
-    kinds = ", ".join(OFFERS)
-    abort(406, description=f"This resource is available as {kinds}.")
+    abort_with(404, f"<{iri}> is not described in this dataset. このIRIはデータセットにありません。"
+                    "The home page (/) lists the plans; /query searches them.")
 
 
 # ---- routes ----
@@ -139,8 +136,6 @@ def thing(path: str):
     if not _is_described(iri):
         not_found(iri)
     suffix = negotiate()
-    if suffix is None:
-        not_acceptable()
     target = document_url(iri, None if suffix == "html" else suffix)
     if suffix == "html" and request.args.get("lang"):
         target += "?" + urlencode({"lang": request.args["lang"]})
@@ -165,10 +160,10 @@ def document(path: str):
 def resource(suffix: str | None):
     iri = request.args.get("iri", "").strip()
     if not iri:
-        abort(400, description="Give the IRI to show: /resource?iri=https://… "
+        abort_with(400, "Give the IRI to show: /resource?iri=https://… "
                                "/ 表示する IRI を iri= で指定してください。")
     if suffix is not None and suffix not in rdf.FORMATS and suffix != "html":
-        abort(404, description=f"No format .{suffix}; use one of .{', .'.join(rdf.FORMATS)} or .html")
+        abort_with(404, f"No format .{suffix}; use one of .{', .'.join(rdf.FORMATS)} or .html")
     if iri.startswith(base() + "id/"):
         # Ours: send the client to the canonical document.
         return redirect(document_url(iri, suffix), code=301)
@@ -186,8 +181,6 @@ def _serve(iri: str, suffix: str | None):
     negotiated = suffix is None
     if negotiated:
         suffix = negotiate()
-        if suffix is None:
-            not_acceptable()
     lang = page_lang() if suffix == "html" else None
     current = version()
     etag = f"{current.tag}-{suffix}" + (f"-{lang}" if lang else "")
