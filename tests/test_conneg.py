@@ -253,3 +253,20 @@ def test_ontology_terms_in_the_plan_file_land_on_their_anchor(client, source):
     html = page.get_data(as_text=True)
     for term in terms:
         assert f'id="{term.split("#", 1)[1]}"' in html, term
+
+
+def test_configured_base_maps_to_the_server_root(tmp_path):
+    """BASE_IRI moves every IRI; {base}id/X is still served at /id/X, and the RDF names the moved IRIs."""
+    from planlod.web.app import create_app
+
+    base = "http://plans.example.test/lod/"
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "BASE_IRI": base,
+                      "STORE_DIR": str(tmp_path / "store")})
+    client = app.test_client()
+    response = client.get("/id/072044/lifelong-learning-plan/5/pillar/7-2", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303
+    graph = parsed(client.get(response.headers["Location"]), "turtle")
+    pillar = URIRef(base + "id/072044/lifelong-learning-plan/5/pillar/7-2")
+    assert (pillar, URIRef("http://www.w3.org/2004/02/skos/core#broader"),
+            URIRef(base + "id/072044/lifelong-learning-plan/5/direction/7")) in graph
+    assert not any(str(term).startswith(BASE) for triple in graph for term in triple)

@@ -87,6 +87,14 @@ def test_edition_page_lists_top_level_and_shows_its_diagram(client):
     assert client.get(download).mimetype == "image/svg+xml"
 
 
+def test_every_edition_page_shows_its_own_diagram(client):
+    doc = page(client, "/doc/282049/lifelong-learning-plan/2021")
+    svg = doc.xpath("//div[@class='diagram-frame']/svg")
+    assert len(svg) == 1
+    hrefs = [a.get("xlink:href") for a in svg[0].iter("a") if a.get("xlink:href")]
+    assert hrefs and all(h.startswith("/doc/282049/lifelong-learning-plan/2021") for h in hrefs)
+
+
 def test_rdf_links_and_ready_queries(client):
     doc = page(client, DOC + "/pillar/7-2")
     formats = {a.get("type"): a.get("href") for a in doc.xpath("//ul[@class='formats']//a")}
