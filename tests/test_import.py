@@ -287,3 +287,21 @@ def test_import_command_writes_the_turtle(tmp_path, capsys):
                                                    ("柱", None)])
 def test_order_from_notation(notation, order):
     assert importer.order_from_notation(notation) == order
+
+
+def test_export_with_links_shows_them_apart_and_import_ignores_them(tmp_path):
+    store = DatasetStore.load(PROJECT / "ontology", PROJECT / "shapes", PROJECT / "data", BASE)
+    exported = importer.export_csv(importer.export_rows(store, IWAKI_5, with_links=True))
+    rows = list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig"))))
+    column = importer.LINKS_COLUMN.header
+    assert list(rows[0])[-1] == column
+    by_iri = {row["IRI / IRI"]: row[column].splitlines() for row in rows}
+    (sdg_link,) = [line for line in by_iri[IWAKI_5 + "/direction/9"] if "metadata.un.org" in line]
+    assert "<http://metadata.un.org/sdg/4.4>" in sdg_link and "確認済み" in sdg_link
+    assert by_iri[IWAKI_5 + "/pillar/1-1"] == []
+    source = tmp_path / "with-links.csv"
+    source.write_bytes(exported)
+    written = importer.import_outline(source, EXAMPLE_META, tmp_path / "out.ttl", data_dir=PROJECT / "data")
+    graph = Graph().parse(written)
+    assert hierarchy(graph) == hierarchy(Graph().parse(PROJECT / "data" / "plan.ttl"))
+    assert not list(graph.triples((None, SKOS.relatedMatch, None)))

@@ -176,3 +176,15 @@ def _describe(store: DatasetStore, link: Link) -> None:
 def links_for(store: DatasetStore, iri: str) -> list[dict]:
     """`links_of` as plain dicts (for templates and JSON); keys are the `Link` field names plus `reviewed`."""
     return [{**asdict(link), "reviewed": link.reviewed} for link in links_of(store, iri)]
+
+
+def link_summary(link: Link, lang: str = "ja") -> str:
+    """One line for a CSV cell or a log: strength, the other end, and where the link comes from."""
+    def pick(texts: dict[str, str]) -> str:
+        return texts.get(lang) or texts.get("ja") or texts.get("en") or next(iter(texts.values()), "")
+    arrow = "→" if link.direction == "out" else "←"
+    name = pick(link.other_short_label) or pick(link.other_label)
+    other = " ".join(t for t in (link.other_notation, name) if t)
+    status = pick(link.review_status_label) or ("未確認" if lang == "ja" else "unreviewed")
+    return (f"{arrow} {pick(link.predicate_label) or link.predicate} {other} <{link.other}> "
+            f"[{status}; {pick(link.basis_kind_label)}; {link.linkset}]")

@@ -44,6 +44,11 @@ EXTRA_COLUMNS = tuple(c for c in (
            "The element's description in English.", "dcterms:description", "en"),
 ) if c.key not in outline.KEYS)
 IMPORT_COLUMNS = outline.COLUMNS + EXTRA_COLUMNS
+# Written by export-outline beside the plan's own columns and ignored by import: links are data to be
+# reviewed, not facts of the plan, so they never flow back into a plan file.
+LINKS_COLUMN = Column("links", "リンク（確認用、計画の内容ではない）", "links (for review, not plan content)",
+                      "string", "要素のリンク（向き、強さ、相手、確認状況、根拠の種類、リンク集合）。",
+                      "The element's links (direction, strength, other end, review status, basis, link set).")
 REQUIRED = ("level", "notation", "title_ja")
 
 # The IRI segment of a level, from its common level type (policy/1, direction/7, pillar/7-2 …).
@@ -222,7 +227,7 @@ def decode(raw: bytes, name: str, encoding: str | None = None) -> str:
 def column_for_header(cell: str) -> Column | None:
     wanted = cell.strip().lstrip("\ufeff").strip()
     return outline.column_for_header(cell) or next(
-        (c for c in EXTRA_COLUMNS if wanted in (c.header, c.ja, c.en, c.key)), None)
+        (c for c in EXTRA_COLUMNS + (LINKS_COLUMN,) if wanted in (c.header, c.ja, c.en, c.key)), None)
 
 
 def read_rows(text: str, name: str) -> list[Row]:
@@ -251,7 +256,8 @@ def read_rows(text: str, name: str) -> list[Row]:
         if len(cells) > len(keys):
             problems.append(problem(number, f"セルが {len(cells)} 個あり、見出し（{len(keys)} 列）より多い",
                                     f"{len(cells)} cells, more than the {len(keys)} header columns"))
-        values = {k: unicodedata.normalize("NFC", v).strip() for k, v in zip(keys, cells, strict=False) if k}
+        values = {k: unicodedata.normalize("NFC", v).strip() for k, v in zip(keys, cells, strict=False)
+                  if k and k != LINKS_COLUMN.key}
         rows.append(Row(number, values))
     if not rows and not problems:
         problems.append(problem(None, f"{name}: 要素の行が一つもありません", f"{name}: no element rows"))
@@ -617,9 +623,15 @@ def _gate(text: str, sources: list[Source], edition: str) -> None:
 
 # ---- Export ----
 
-def export_rows(store, edition: str) -> list[dict[str, str]]:
-    """The published outline rows of an edition, with the descriptions the importer also reads."""
+def export_rows(store, edition: str, with_links: bool = False) -> list[dict[str, str]]:
+    """The published outline rows of an edition, with the descriptions the importer also reads, and
+    (with_links) each element's links with their provenance, one per line, in a column of their own."""
     rows = outline.outline_rows(store.query, store.base, edition)
+    if with_links:
+        from .. import linking
+        for row in rows:
+            row[LINKS_COLUMN.key] = "\n".join(linking.link_summary(link)
+                                              for link in linking.links_of(store, row["iri"]))
     extra = {c.key for c in EXTRA_COLUMNS}
     if extra:
         for row in rows:
@@ -637,11 +649,12 @@ def _node(iri: str):
 
 
 def export_csv(rows: list[dict[str, str]], bom: bool = True) -> bytes:
+    columns = IMPORT_COLUMNS + ((LINKS_COLUMN,) if any(LINKS_COLUMN.key in row for row in rows) else ())
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.header for c in IMPORT_COLUMNS])
+    writer.writerow([c.header for c in columns])
     for row in rows:
-        writer.writerow([row.get(c.key, "") for c in IMPORT_COLUMNS])
+        writer.writerow([row.get(c.key, "") for c in columns])
     return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
 
 
@@ -669,7 +682,7 @@ def run_export(args) -> int:
     store = DatasetStore.load(Path(DEFAULTS["ONTOLOGY_DIR"]), Path(DEFAULTS["SHAPES_DIR"]), data_dir,
                               DEFAULTS["BASE_IRI"])
     edition = args.edition if "://" in args.edition else store.base + "id/" + args.edition.strip("/")
-    rows = export_rows(store, edition)
+    rows = export_rows(store, edition, with_links=args.links)
     if not rows:
         print(f"<{edition}>: 計画要素がありません / no plan elements in this edition", file=sys.stderr)
         return 2
@@ -693,5 +706,7 @@ def register(subparsers) -> None:
     e.add_argument("edition", help="edition IRI or path under id/, e.g. 072044/lifelong-learning-plan/5")
     e.add_argument("--out", help="the CSV file (default: standard output)")
     e.add_argument("--no-bom", action="store_true", help="leave out the byte order mark Excel needs")
+    e.add_argument("--links", action="store_true",
+                   help="add a last column: each element's links with provenance (import ignores it)")
     e.add_argument("--data-dir", help="the dataset's data directory (default: the checkout's data/)")
     e.set_defaults(handler=run_export)
