@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     external_load.register(subparsers)  # load-external
     from .tools import validate
     validate.register(subparsers)  # validate
+    from .web import serve
+    serve.register(subparsers)  # serve
     return parser
 
 

@@ -28,6 +28,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1_048_576,  # bytes of request body (Flask's own setting: 413)
     "MAX_RESULT_ROWS": 100_000,  # rows or triples; a longer result is cut and the response says so
     "SERVICE_ALLOWLIST": "",  # SERVICE endpoint IRIs allowed (space/comma separated); empty: SERVICE off
+    "SERVICE_ALLOW_LOOPBACK": False,  # tests only: lets an allow-listed loopback peer through
     "RESULT_CACHE_SIZE": 256,  # serialized results kept per server process; 0 turns the cache off
     "RESULT_CACHE_BYTES": 64 * 1024 * 1024,  # and their total size
     "SPARQL_MAX_AGE": 300,  # Cache-Control max-age of query results, in seconds

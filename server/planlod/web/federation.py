@@ -15,6 +15,10 @@ our control: the engine resolves the host again when it connects, so an allow-li
 changes between our check and its connection (DNS rebinding) is not caught here; allow-list only hosts
 whose DNS you trust.
 
+Test-only: `allow_loopback=True` (config SERVICE_ALLOW_LOOPBACK, off by default, never for a deployment)
+lets an allow-listed endpoint on a loopback address through, so tests can federate with a peer server on
+127.0.0.1. Private, link-local and metadata addresses stay refused even then.
+
 The federation tests and any other module reuse `check_endpoint` / `is_refused_address`.
 """
 
@@ -33,7 +37,7 @@ class EndpointRefused(Exception):
     """A SERVICE endpoint this server will not call; the message says why."""
 
 
-def is_refused_address(address: str) -> bool:
+def is_refused_address(address: str, allow_loopback: bool = False) -> bool:
     """True for any address a public server must not connect to on a client's behalf."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -41,6 +45,8 @@ def is_refused_address(address: str) -> bool:
         return True
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    if allow_loopback and ip.is_loopback:
+        return False
     return not ip.is_global or ip.is_multicast
 
 
@@ -76,7 +82,7 @@ def system_resolver(host: str, port: int) -> list[str]:
 
 
 def check_endpoint(iri: str | None, allowlist: frozenset[str],
-                   resolve: Resolver = system_resolver) -> None:
+                   resolve: Resolver = system_resolver, allow_loopback: bool = False) -> None:
     """Raise EndpointRefused unless `iri` may be called; returns None when it may."""
     if iri is None:
         raise EndpointRefused("SERVICE with a variable endpoint is not allowed; name the endpoint IRI")
@@ -98,13 +104,13 @@ def check_endpoint(iri: str | None, allowlist: frozenset[str],
     addresses = list(resolve(host, port))
     if not addresses:
         raise EndpointRefused(f"SERVICE endpoint host {host!r} has no address")
-    refused = [a for a in addresses if is_refused_address(a)]
+    refused = [a for a in addresses if is_refused_address(a, allow_loopback)]
     if refused:
         raise EndpointRefused(f"SERVICE endpoint <{iri}> resolves to a non-public address ({refused[0]}); "
                               "loopback, private, link-local and metadata addresses are always refused")
 
 
 def check_services(targets: Iterable[str | None], allowlist: frozenset[str],
-                   resolve: Resolver = system_resolver) -> None:
+                   resolve: Resolver = system_resolver, allow_loopback: bool = False) -> None:
     for target in targets:
-        check_endpoint(target, allowlist, resolve)
+        check_endpoint(target, allowlist, resolve, allow_loopback)

@@ -10,8 +10,10 @@ Rules (RFC 9110 §12.5.1):
 - The highest q wins; ties go to the server's order (the first offer is the default for `*/*` or no
   Accept at all).
 - Nothing acceptable: `NotAcceptable` (406), whose message lists every media type and `format=` name.
-- `format=` (a short name or a media type) overrides Accept; an unknown value is `UnknownFormat` (400):
-  the client named something precise, so guessing would be wrong.
+- `format=` overrides Accept. Its values (the parameter may repeat, and a value may be a comma list:
+  SPARQLWrapper sends `format=tsv&format=text/tab-separated-values`) are short names or media types;
+  the first one we have wins. When none is known: `UnknownFormat` (400) — the client named something
+  precise, so guessing would be wrong.
 """
 
 from dataclasses import dataclass
@@ -46,7 +48,8 @@ GRAPH_FORMATS = (
     Format("ntriples", "application/n-triples", ("ntriples", "nt", "n-triples"), ("text/plain",)),
     Format("rdfxml", "application/rdf+xml", ("rdfxml", "rdf", "rdf+xml", "xml"), ("application/xml",)),
     # JSON-LD's media type has no charset parameter (it is always UTF-8: JSON-LD 1.1 §C).
-    Format("jsonld", "application/ld+json", ("jsonld", "json-ld", "json"), ("application/json",),
+    Format("jsonld", "application/ld+json", ("jsonld", "json-ld", "json"),
+           ("application/json", "application/x-json+ld"),
            textual=False),
     Format("trig", "application/trig", ("trig",)),
     Format("nquads", "application/n-quads", ("nquads", "nq", "n-quads")),
@@ -127,24 +130,33 @@ def quality(ranges: list[MediaRange], media_type: str) -> float:
     return best_q
 
 
+def exact_quality(ranges: list[MediaRange], media_type: str) -> float:
+    return max((r.q for r in ranges if r.matches(media_type) == 3), default=0.0)
+
+
 def available(offers: tuple[Format, ...]) -> str:
     return ", ".join(f"{f.media_type} (format={f.names[0]})" for f in offers)
 
 
-def choose(accept: str | None, offers: tuple[Format, ...], format_param: str | None = None) -> Format:
-    if format_param:
-        wanted = format_param.strip().lower()
-        for offer in offers:
-            if wanted in offer.names or wanted in offer.media_types():
-                return offer
-        raise UnknownFormat(f"Unknown format {format_param[:40]!r} for this query. Available: "
+def choose(accept: str | None, offers: tuple[Format, ...], format_params: list[str] | None = None) -> Format:
+    wanted = [w.strip().lower() for value in format_params or [] for w in value.split(",") if w.strip()]
+    if wanted:
+        for name in wanted:
+            for offer in offers:
+                if name in offer.names or name in offer.media_types():
+                    return offer
+        shown = ", ".join(repr(w[:40]) for w in wanted[:3])
+        raise UnknownFormat(f"No format named {shown} is available for this query. Available: "
                             + available(offers) + ".", offers)
     ranges = parse_accept(accept)
     if not ranges:
         return offers[0]
     best, best_q = None, 0.0
     for offer in offers:
-        q = max(quality(ranges, media_type) for media_type in offer.media_types())
+        # Aliases (application/json for SPARQL JSON, text/plain for N-Triples) count only when named
+        # exactly: `text/*` means text/csv before it means text/xml.
+        q = max([quality(ranges, offer.media_type)]
+                + [exact_quality(ranges, alias) for alias in offer.aliases])
         if q > best_q:
             best, best_q = offer, q
     if best is None:

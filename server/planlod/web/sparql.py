@@ -46,7 +46,16 @@ from ..graph.query_pool import (
 )
 from . import federation
 from .errors import abort_with
-from .negotiation import GRAPH_FORMATS, RESULT_FORMATS, Format, NegotiationError, NotAcceptable, choose
+from .negotiation import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    Format,
+    NegotiationError,
+    NotAcceptable,
+    choose,
+    parse_accept,
+    quality,
+)
 from .result_cache import CachedResult, ResultCache, result_key
 from .store_access import get_query_pool, get_store
 
@@ -109,6 +118,7 @@ def read_body() -> bytes:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     length = request.content_length
     if limit and length and length > limit:
+        g.sparql_query = ""  # nothing was read: the access log must not try to read the body either
         drain(length)
         abort_with(413, f"The request body ({length} bytes) is larger than this endpoint accepts "
                         f"({limit} bytes).", {"Connection": "close"})
@@ -172,10 +182,7 @@ class SparqlRequest:
         self.params = params
         self.default_graphs = self.graph_iris("default-graph-uri")
         self.named_graphs = self.graph_iris("named-graph-uri")
-        formats = values(params, "format")
-        if len(formats) > 1:
-            abort_with(400, "The request has more than one format parameter; send one.")
-        self.format = formats[0] if formats else None
+        self.format = values(params, "format")  # may repeat (SPARQLWrapper); see web/negotiation.py
         self.bom = any(v.lower() in ("1", "true", "yes", "on") for v in values(params, "bom"))
 
     def graph_iris(self, name: str) -> list[str]:
@@ -222,6 +229,13 @@ def negotiate(form: str | None, req: SparqlRequest) -> tuple[Format, Format]:
         if form in ("CONSTRUCT", "DESCRIBE"):
             return RESULT_FORMATS[0], choose(accept, GRAPH_FORMATS, req.format)
     except NotAcceptable as error:
+        # A SPARQL client that states only the other query form's formats (rdflib's SPARQLStore sends its
+        # SELECT Accept with every query) gets this form's default; 406 is for Accept headers that name
+        # nothing SPARQL at all (RFC 9110 lets a server answer with a default instead of a 406).
+        other = GRAPH_FORMATS if form in ("SELECT", "ASK") else RESULT_FORMATS
+        ranges = parse_accept(accept)
+        if not req.format and any(quality(ranges, t) > 0 for f in other for t in f.media_types()):
+            return RESULT_FORMATS[0], GRAPH_FORMATS[0]
         abort_with(406, str(error))
     except NegotiationError as error:
         abort_with(400, str(error))
@@ -281,7 +295,7 @@ def sparql() -> Response:
         if request.method == "GET":
             return service_description_or_page(req)
         abort_with(400, "The request has no query parameter (or an empty body): send a SPARQL query.")
-    if request.method == "GET" and req.format is None:
+    if request.method == "GET" and not req.format:
         from . import query_page
 
         if query_page.prefers_html(request.accept_mimetypes):
@@ -301,7 +315,8 @@ def sparql() -> Response:
     if text.service_targets:
         try:
             federation.check_services(text.service_targets,
-                                      federation.parse_allowlist(cfg.get("SERVICE_ALLOWLIST")))
+                                      federation.parse_allowlist(cfg.get("SERVICE_ALLOWLIST")),
+                                      allow_loopback=cfg.get("SERVICE_ALLOW_LOOPBACK") is True)
         except federation.EndpointRefused as error:
             abort_with(403, str(error))
     results_format, graph_format = negotiate(text.form, req)
