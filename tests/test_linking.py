@@ -290,3 +290,25 @@ def test_an_sdg_target_page_lists_the_elements_that_link_to_it(client):
     assert {"/doc/072044/lifelong-learning-plan/5/direction/6",
             "/doc/282049/lifelong-learning-plan/2021/measure/4-1",
             "/doc/linkset/072044-lifelong-learning-plan-5--sdg"} <= set(collector.hrefs)
+
+
+# ---- The same links through an external store (a real Oxigraph server) ----
+
+@pytest.fixture(scope="module")
+def remote(store, tmp_path_factory):
+    from external_stores import oxigraph_load, running_oxigraph
+    from planlod.graph.external_load import write_nquads
+    from planlod.graph.remote_store import RemoteStore
+    directory = tmp_path_factory.mktemp("oxigraph-links")
+    dump = directory / "dataset.nq"
+    write_nquads(store.sources, store.base, dump)
+    oxigraph_load(dump, directory / "store")
+    with running_oxigraph(directory / "store") as server, \
+            RemoteStore.connect(server.query_url, store.base, timeout=30) as remote_store:
+        yield remote_store
+
+
+@pytest.mark.parametrize("iri", [SDG + "4.7", IWAKI_5 + "/direction/10", ID + "282049"])
+def test_links_are_the_same_through_an_external_store(store, remote, iri):
+    embedded, external = linking.links_for(store, iri), linking.links_for(remote, iri)
+    assert embedded and external == embedded
