@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import warnings
 import xml.etree.ElementTree as ET
 
 import rdflib
@@ -73,11 +74,19 @@ def tsv_value(cell: str) -> str:
     return cell
 
 
-def graph(media_type: str, body: bytes) -> rdflib.Dataset:
+QUAD_FORMATS = ("trig", "nquads")
+
+
+def graph(media_type: str, body: bytes) -> rdflib.Graph:
+    """The triples (or, for TriG/N-Quads, a Dataset of the quads) the body holds."""
     assert media_type in RDF_TYPES, f"{media_type!r} is not an RDF format"
-    dataset = rdflib.Dataset()
-    dataset.parse(data=body, format=RDF_TYPES[media_type])
-    return dataset
+    syntax = RDF_TYPES[media_type]
+    result = rdflib.Dataset() if syntax in QUAD_FORMATS else rdflib.Graph()
+    with warnings.catch_warnings():
+        # rdflib 7.6's own Dataset and JSON-LD parsers use its deprecated ConjunctiveGraph internally.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        result.parse(data=body, format=syntax)
+    return result
 
 
 def assert_no_traceback(body: bytes) -> None:

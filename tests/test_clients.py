@@ -143,6 +143,8 @@ def test_sparqlwrapper_turtle(live_server, expected, only_conneg):
     assert isomorphic(got, expected["hierarchy"])
 
 
+# SPARQLWrapper 2.0 parses JSON-LD into rdflib's ConjunctiveGraph, which rdflib 7.6 deprecates.
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 @pytest.mark.parametrize("only_conneg", [False, True])
 def test_sparqlwrapper_json_ld(live_server, expected, only_conneg):
     result = wrapper(live_server, HIERARCHY, JSONLD, only_conneg=only_conneg).query()

@@ -28,33 +28,42 @@ def server():
         yield running
 
 
-def checked(reply):
-    assert reply.status < 500, (reply.status, reply.text[:500])
+def checked(reply, timeout_allowed: bool = False):
+    """No traceback, and below 500 — except 503 for a query stopped at the time limit, when allowed.
+
+    A stopped query is not bad input: the endpoint answers 503 "would not finish this now", as Fuseki
+    does (web/sparql.py explains the choice); only that answer, with its message, is let through.
+    """
     assert_no_traceback(reply.body)
+    if timeout_allowed and reply.status == 503:
+        assert "QUERY_TIMEOUT" in reply.text, reply.text[:500]
+        return reply
+    assert reply.status < 500, (reply.status, reply.text[:500])
     return reply
 
 
-def ask(server, query: str):
-    return checked(http_request(server.url, "POST", "/sparql", DIRECT, query.encode()))
+def ask(server, query: str, timeout_allowed: bool = False):
+    reply = http_request(server.url, "POST", "/sparql", DIRECT, query.encode())
+    return checked(reply, timeout_allowed)
 
 
 # -- a runaway query is stopped within the limit, and the server goes on answering --
 
 def test_runaway_query_is_stopped_within_the_limit(server):
     started = time.monotonic()
-    reply = ask(server, RUNAWAY)
+    reply = ask(server, RUNAWAY, timeout_allowed=True)
     elapsed = time.monotonic() - started
-    assert 400 <= reply.status < 500 or reply.status == 503, reply.status
-    assert elapsed < TIME_LIMIT + SLACK, elapsed
-    assert str(TIME_LIMIT) in reply.text  # the message names the limit
+    assert reply.status == 503, reply.status
+    assert TIME_LIMIT <= elapsed < TIME_LIMIT + SLACK, elapsed
+    assert f"{TIME_LIMIT} s" in reply.text  # the message names the limit
     after = ask(server, "ASK { ?s ?p ?o }")
     assert after.status == 200 and boolean(after.media_type, after.body) is True
 
 
 def test_runaways_on_every_worker_at_once_leave_the_server_answering(server):
     with ThreadPoolExecutor(max_workers=3) as pool:
-        replies = list(pool.map(lambda _: ask(server, RUNAWAY), range(3)))
-    assert all(r.status >= 400 for r in replies)
+        replies = list(pool.map(lambda _: ask(server, RUNAWAY, timeout_allowed=True), range(3)))
+    assert [r.status for r in replies] == [503] * 3
     reply = ask(server, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     assert reply.status == 200
     assert int(rows(reply.media_type, reply.body)[0]["n"]) > 0

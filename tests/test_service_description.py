@@ -42,10 +42,7 @@ def fetch_description(send, accept: str | None) -> rdflib.Graph:
     assert_no_traceback(reply.body)
     if accept:
         assert reply.media_type == accept
-    result = rdflib.Graph()
-    for triple in graph(reply.media_type, reply.body).triples((None, None, None)):
-        result.add(triple)
-    return result
+    return graph(reply.media_type, reply.body)
 
 
 # -- the W3C cases --
