@@ -212,7 +212,9 @@ def worker_main(fd: int, store_path: str) -> int:
             message = ("ok", reply)
         except SyntaxError as error:
             message = ("syntax", str(error))
-        except Exception as error:  # noqa: BLE001 - any engine error is the query's, reported by kind
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # noqa: BLE001 - includes pyo3's PanicException: the query's fault
             message = ("evaluation", f"{type(error).__name__}: {error}")
         try:
             connection.send_bytes(pickle.dumps(message))
@@ -309,24 +311,15 @@ class QueryPool:
         if self._closed:
             raise WorkerFailed("the query pool is closed")
         limit = self.timeout if timeout is None else timeout
-        waited_from = time.monotonic()
+        worker = self._send(job, limit)
         try:
-            worker = self._idle.get(timeout=limit)
-        except queue.Empty:
-            raise PoolBusy(self.size, round(time.monotonic() - waited_from, 1)) from None
-        try:
-            worker.wait_ready(self.start_timeout)
-            worker.connection.send_bytes(pickle.dumps(job))
             if not worker.connection.poll(limit):
                 self._discard(worker)
                 raise QueryTimeout(limit)
             status, payload = pickle.loads(worker.connection.recv_bytes())
-        except QueryTimeout:
-            raise
-        except (EOFError, OSError, WorkerFailed, pickle.UnpicklingError) as error:
+        except (EOFError, OSError, pickle.UnpicklingError):
+            # It died while running this query: not retried, the query may be what killed it.
             self._discard(worker)
-            if isinstance(error, WorkerFailed):
-                raise
             raise WorkerFailed("a query worker stopped unexpectedly; the query was not answered") from None
         self._idle.put(worker)
         if status == "ok":
@@ -334,6 +327,26 @@ class QueryPool:
         if status == "syntax":
             raise QuerySyntaxError(payload)
         raise QueryEvaluationError(payload)
+
+    def _send(self, job: QueryJob, limit: float) -> _Worker:
+        """Hand the job to an idle worker; one that died while idle is replaced and the next one tried."""
+        waited_from = time.monotonic()
+        for attempt in range(self.size + 1):
+            try:
+                worker = self._idle.get(timeout=limit)
+            except queue.Empty:
+                raise PoolBusy(self.size, round(time.monotonic() - waited_from, 1)) from None
+            try:
+                if worker.process.poll() is not None:
+                    raise WorkerFailed("a query worker had stopped")
+                worker.wait_ready(self.start_timeout)
+                worker.connection.send_bytes(pickle.dumps(job))
+                return worker
+            except (OSError, WorkerFailed):
+                self._discard(worker)
+                if attempt == self.size:
+                    raise WorkerFailed("no query worker could take the query") from None
+        raise WorkerFailed("no query worker could take the query")
 
     def close(self) -> None:
         self._closed = True
