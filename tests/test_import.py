@@ -305,3 +305,62 @@ def test_export_with_links_shows_them_apart_and_import_ignores_them(tmp_path):
     graph = Graph().parse(written)
     assert hierarchy(graph) == hierarchy(Graph().parse(PROJECT / "data" / "plan.ttl"))
     assert not list(graph.triples((None, SKOS.relatedMatch, None)))
+
+
+NISHINOMIYA_META = """
+municipality: {code: "282049", name_ja: 西宮市, name_en: Nishinomiya City}
+plan: {slug: lifelong-learning-plan, title_ja: 西宮市生涯学習推進計画,
+       title_en: Nishinomiya City Lifelong Learning Promotion Plan}
+edition:
+  id: "2021"
+  title_ja: 西宮市生涯学習推進計画（令和3年度～令和12年度）
+  title_en: Nishinomiya City Lifelong Learning Promotion Plan (FY2021-2030)
+  period: {start: 2021, end: 2030}
+levels:
+  - {name_ja: 基本方針, name_en: Basic policy, type: BasicPolicy}
+  - {name_ja: 施策の展開, name_en: Measure, type: Measure}
+ideals:
+  - {kind: Vision, label_ja: 学び つながり ささえあうまち,
+     label_en: "A city that learns, connects and supports",
+     heading_ja: 目指す将来像, heading_en: The future we aim at}
+  - {kind: Viewpoint, notation: "1", label_ja: 学び・人づくり・つながりづくり・地域づくりの循環の促進,
+     label_en: "Promoting the cycle of learning, people, connection and community building"}
+  - {kind: Viewpoint, notation: "2", label_ja: 学びを通じた持続可能なまちづくりの推進,
+     label_en: Promoting sustainable community development through learning}
+"""
+
+
+def test_a_new_municipality_from_yaml_alone_passes_the_gate(tmp_path):
+    # The dataset without the Nishinomiya file: city, plan, edition and ideals all come from the YAML.
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT / "data", data, ignore=shutil.ignore_patterns("282049-*", "*2021--*"))
+    store = DatasetStore.load(PROJECT / "ontology", PROJECT / "shapes", PROJECT / "data", BASE)
+    outline_csv = tmp_path / "outline.csv"
+    outline_csv.write_bytes(importer.export_csv(importer.export_rows(store, NISHINOMIYA)))
+    meta = tmp_path / "meta.yaml"
+    meta.write_text(NISHINOMIYA_META, encoding="utf-8")
+    written = importer.import_outline(outline_csv, meta, data_dir=data)
+    assert written == data / "plans" / "282049-lifelong-learning-plan-2021.ttl"
+    graph = Graph().parse(written)
+    original = Graph().parse(PROJECT / "data" / "plans" / "282049-lifelong-learning-plan-2021.ttl")
+    assert hierarchy(graph) == hierarchy(original)
+    viewpoints = set(graph.objects(URIRef(NISHINOMIYA), URIRef(PLAN + "hasViewpoint")))
+    assert viewpoints == {URIRef(NISHINOMIYA + "/viewpoint/1"), URIRef(NISHINOMIYA + "/viewpoint/2")}
+    assert (URIRef(NISHINOMIYA + "/viewpoint/2"), SKOS.prefLabel,
+            Literal("学びを通じた持続可能なまちづくりの推進", lang="ja")) in graph
+    assert graph.value(URIRef(NISHINOMIYA), URIRef("http://purl.org/dc/terms/publisher")) == \
+        URIRef(BASE + "id/282049")
+    reloaded = DatasetStore.load(PROJECT / "ontology", PROJECT / "shapes", data, BASE)
+    assert NISHINOMIYA in reloaded.graphs()
+
+
+def test_metadata_problems_are_all_reported(tmp_path):
+    meta = tmp_path / "meta.yaml"
+    meta.write_text("municipality: {code: '28204'}\nplan: {slug: x}\nedition: {id: '1'}\n"
+                    "levels: [{name_ja: 基本方針, type: Chapter}]\nideals: [{kind: Motto}]\n",
+                    encoding="utf-8")
+    with pytest.raises(importer.ImportError_) as raised:
+        importer.import_outline(EXAMPLE_CSV, meta, tmp_path / "out.ttl", data_dir=PROJECT / "data")
+    text = "\n".join(raised.value.problems)
+    assert "6-digit" in text and "level 1 needs" in text and "ideal 1 needs" in text
+    assert not (tmp_path / "out.ttl").exists()

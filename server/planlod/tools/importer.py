@@ -141,6 +141,14 @@ def _yaml_metadata(path: Path) -> PlanMeta:
             continue
         levels.append(LevelMeta(str(level["name_ja"]), str(level["name_en"]), slug, level_type,
                                 int(level.get("depth", 0) or 0)))
+    for index, ideal in enumerate(data.get("ideals") or [], start=1):
+        if not isinstance(ideal, dict) or ideal.get("kind") not in IDEAL_KINDS or not ideal.get("label_ja") \
+                or not ideal.get("label_en"):
+            kinds = ", ".join(IDEAL_KINDS)
+            problems.append(problem(None, f"{path}: ideals の {index} 番目に kind（{kinds}）、"
+                                    "label_ja、label_en が必要です",
+                                    f"{path}: ideal {index} needs a kind ({', '.join(IDEAL_KINDS)}), "
+                                    "label_ja and label_en"))
     if problems:
         raise ImportError_(problems)
     return PlanMeta(code, str(data["plan"].get("slug", "")), str(data["edition"].get("id", "")), levels,
@@ -537,9 +545,11 @@ def _metadata_triples(graph: Graph, meta: PlanMeta, edition: URIRef) -> None:
         graph.add((edition, PLAN.editionNumber, Literal(int(e["number"]))))
     if e.get("partial"):
         graph.add((edition, PLAN.isPartial, Literal(True)))
-    publisher = e.get("publisher") or p.get("publisher")
-    if publisher:
-        graph.add((edition, DCTERMS.publisher, URIRef(publisher if "://" in publisher else ID + publisher)))
+    # The publisher: an IRI or a path under id/ (described elsewhere in the dataset), else the city itself.
+    publisher = str(e.get("publisher") or p.get("publisher") or meta.code)
+    graph.add((edition, DCTERMS.publisher, URIRef(publisher if "://" in publisher else ID + publisher)))
+    graph.add((plan, DCTERMS.publisher, URIRef(publisher if "://" in publisher else ID + publisher)))
+    _ideal_triples(graph, meta, edition, data.get("ideals") or [])
     for source in e.get("sources", []) or []:
         graph.add((edition, DCTERMS.source, URIRef(source)))
     licence = e.get("license", "https://creativecommons.org/licenses/by/4.0/")
@@ -554,6 +564,40 @@ def _metadata_triples(graph: Graph, meta: PlanMeta, edition: URIRef) -> None:
         graph.add((node, RDFS.label, _lit(f"Plan period (FY{period['start']}-{period['end']})", "en")))
         graph.add((node, PLAN.fiscalYearStart, Literal(str(period["start"]), datatype=XSD.gYear)))
         graph.add((node, PLAN.fiscalYearEnd, Literal(str(period["end"]), datatype=XSD.gYear)))
+
+
+IDEAL_KINDS = {"Vision": ("hasVision", "vision"), "Philosophy": ("hasPhilosophy", "philosophy"),
+               "Keyword": ("hasKeyword", "keyword"), "Competency": ("hasCompetency", "competency"),
+               "Viewpoint": ("hasViewpoint", "viewpoint")}
+
+
+def _ideal_triples(graph: Graph, meta: PlanMeta, edition: URIRef, ideals: list) -> None:
+    """The edition's vision, philosophy, keywords, competencies and viewpoints from the YAML `ideals` list.
+
+    Kinds that occur once get {edition}/vision; kinds that repeat get {edition}/viewpoint/1, /2 … in order.
+    """
+    counts: dict[str, int] = {}
+    for ideal in ideals:
+        counts[ideal.get("kind", "")] = counts.get(ideal.get("kind", ""), 0) + 1
+    seen: dict[str, int] = {}
+    for ideal in ideals:
+        kind = ideal.get("kind", "")
+        link, slug = IDEAL_KINDS[kind]
+        seen[kind] = seen.get(kind, 0) + 1
+        node = URIRef(f"{meta.edition_iri}/{slug}" + (f"/{seen[kind]}" if counts[kind] > 1 else ""))
+        graph.add((edition, PLAN[link], node))
+        graph.add((node, RDF.type, PLAN[kind]))
+        graph.add((node, RDF.type, SKOS.Concept))
+        graph.add((node, SKOS.inScheme, edition))
+        for lang in ("ja", "en"):
+            for key, prop in (("label", SKOS.prefLabel), ("heading", PLAN.heading),
+                              ("subtitle", PLAN.subtitle), ("description", DCTERMS.description)):
+                if ideal.get(f"{key}_{lang}"):
+                    graph.add((node, prop, _lit(str(ideal[f"{key}_{lang}"]), lang)))
+        if ideal.get("notation"):
+            graph.add((node, SKOS.notation, Literal(str(ideal["notation"]))))
+        if counts[kind] > 1:
+            graph.add((node, PLAN.order, Literal(seen[kind])))
 
 
 def header_comment(meta: PlanMeta, source_name: str) -> str:
