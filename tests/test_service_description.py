@@ -172,6 +172,20 @@ def test_a_limit_that_is_off_is_not_stated(app):
     assert not [t for t in triples if t.predicate.value.startswith(iris.ontology_ns())]
 
 
+@pytest.mark.parametrize(("allowlist", "federated"), [
+    ("", set()),
+    ("https://example.org/sparql, https://query.example.net/sparql",
+     {"https://example.org/sparql", "https://query.example.net/sparql"}),
+])
+def test_federation_is_stated_only_when_allow_listed(app, allowlist, federated):
+    with app.app_context():
+        triples = describe_service(get_store(), {"SERVICE_ALLOWLIST": allowlist}, "http://example.org/sparql")
+    described = rdflib.Graph().parse(data=serialize(triples, format=RdfFormat.N_TRIPLES), format="nt")
+    service = service_of(described)
+    assert (SD.BasicFederatedQuery in set(described.objects(service, SD.feature))) == bool(federated)
+    assert {str(o) for o in described.objects(service, PLAN.federationAllowedEndpoint)} == federated
+
+
 def test_the_served_description_states_the_configured_limits(app, description):
     service = service_of(description)
     timeout = app.config.get("QUERY_TIMEOUT")

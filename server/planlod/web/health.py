@@ -208,7 +208,7 @@ def get_metrics() -> Metrics:
 @bp.get("/healthz")
 def healthz():
     store = get_store()
-    triples = len(store.store)
+    triples = len(store)  # quads over the named graphs (an external store: as of its last refresh)
     body = {"status": "ok", "store": "loaded", "triples": triples, "graphs": len(store.graphs())}
     return jsonify(body), 200, {"Cache-Control": "no-store"}
 
@@ -217,7 +217,7 @@ def healthz():
 def metrics():
     collected = get_metrics()
     snapshot, processes = collected.merged()
-    text = exposition(snapshot, processes, collected.directory is not None, len(get_store().store))
+    text = exposition(snapshot, processes, collected.directory is not None, len(get_store()))
     return Response(text, content_type="text/plain; version=0.0.4; charset=utf-8",
                     headers={"Cache-Control": "no-store"})
 

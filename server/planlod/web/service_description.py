@@ -25,6 +25,7 @@ from werkzeug.exceptions import NotAcceptable
 
 from .. import iris
 from ..graph.store import DatasetStore
+from . import federation
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS = "http://www.w3.org/ns/formats/"
@@ -149,9 +150,7 @@ def describe_service(store: DatasetStore, config: Mapping, endpoint_url: str) ->
     ]
     for name in RESULT_FORMATS:
         triples.append(Triple(service, _iri(SD + "resultFormat"), _iri(FORMATS + name)))
-    allowed = config.get("SERVICE_ALLOWLIST") or ()
-    if isinstance(allowed, str):
-        allowed = allowed.split()
+    allowed = sorted(federation.parse_allowlist(config.get("SERVICE_ALLOWLIST")))
     if allowed:
         triples.append(Triple(service, _iri(SD + "feature"), _iri(SD + "BasicFederatedQuery")))
         for endpoint in allowed:
