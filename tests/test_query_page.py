@@ -15,13 +15,15 @@ from urllib.parse import urlsplit
 import pytest
 import rdflib
 from axe_playwright_python.sync_playwright import Axe
-from planlod.web.query_page import MAX_LINKED_QUERY_CHARS, load_examples, prefers_html
+from planlod.web.query_page import DOWNLOAD_FORMATS, MAX_LINKED_QUERY_CHARS, load_examples, prefers_html
 from planlod.web.store_access import get_store
-from pyoxigraph import QueryBoolean, QuerySolutions
+from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, RdfFormat, parse
 from rdflib.namespace import DCTERMS, RDF, RDFS
+from sparql_results import rows
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
+SD = "http://www.w3.org/ns/sparql-service-description#"
 EXAMPLES_FILE = Path(__file__).parent.parent / "data" / "examples.ttl"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 SCHEMA = rdflib.Namespace("https://schema.org/")
@@ -122,6 +124,11 @@ def parse_page(body: bytes) -> PageParser:
     parser = PageParser()
     parser.feed(body.decode("utf-8"))
     return parser
+
+
+def parse_rdf(media_type: str, body: bytes) -> list:
+    """The quads of an RDF answer, parsed by its media type (pyoxigraph reads every syntax we serve)."""
+    return list(parse(body, format=RdfFormat.from_media_type(media_type)))
 
 
 def accept(header: str) -> MIMEAccept:
@@ -296,7 +303,9 @@ def test_base_iri_moves_the_example_queries_with_the_data(tmp_path):
     from planlod.web.app import create_app
 
     base = "http://example.org/plans/"
-    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "BASE_IRI": base})
+    # Its own store directory: a second dataset in the shared temporary one would replace the session's.
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "BASE_IRI": base,
+                      "STORE_DIR": str(tmp_path)})
     with app.app_context():
         store = get_store()
         examples = load_examples(store)
@@ -421,3 +430,87 @@ def test_page_has_no_accessibility_violations_in_its_own_markup(watched):
     # YASGUI's own widgets are the vendor's; the page around them is ours and must be clean.
     results = Axe().run(page, context={"exclude": [["#yasgui"]]})
     assert results.violations_count == 0, results.generate_report()
+
+
+# ---- /sparql: the page for browsers, SPARQL for SPARQL clients ----
+
+def test_sparql_without_a_query_is_the_page_for_a_browser(client):
+    response = client.get("/sparql", headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    config = parse_page(response.data).config
+    assert config["endpoint"] == "http://localhost/sparql" and config["linkedQuery"] is None
+
+
+def test_sparql_with_a_query_opens_it_in_the_page_for_a_browser(client):
+    query = "SELECT * WHERE { ?s ?p ?o } LIMIT 1"
+    response = client.get("/sparql", query_string={"query": query}, headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert parse_page(response.data).config["linkedQuery"] == query
+
+
+@pytest.mark.parametrize("accept", ["text/turtle", "application/ld+json", "*/*"])
+def test_sparql_without_a_query_is_the_service_description_for_a_client(client, accept):
+    response = client.get("/sparql", headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype != "text/html"
+    description = parse_rdf(response.mimetype, response.data)
+    endpoint = NamedNode("http://localhost/sparql")
+    assert any(q.predicate == NamedNode(SD + "endpoint") and q.object == endpoint for q in description)
+
+
+def test_a_sparql_client_lists_the_examples_from_the_endpoint(client, app):
+    # What SIB's sparql-editor asks an endpoint for, to fill its examples panel.
+    query = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+PREFIX spex: <https://purl.expasy.org/sparql-examples/ontology#>
+SELECT DISTINCT ?sq ?comment ?query WHERE {
+  ?sq a sh:SPARQLExecutable ; rdfs:comment ?comment ; sh:select|sh:ask|sh:construct|spex:describe ?query .
+  FILTER(lang(?comment) = "en")
+}"""
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200
+    listed = {b["sq"]["value"]: b["query"]["value"] for b in response.get_json()["results"]["bindings"]}
+    with app.app_context():
+        assert listed == {e.iri: e.text for e in load_examples(get_store())}
+
+
+@pytest.mark.parametrize("example_id", example_ids())
+def test_every_example_runs_through_the_endpoint(client, app, example_id):
+    with app.app_context():
+        example = next(e for e in load_examples(get_store()) if e.id == example_id)
+    accept = "application/sparql-results+json" if example.form in ("select", "ask") else "text/turtle"
+    response = client.post("/sparql", data={"query": example.text}, headers={"Accept": accept})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == accept
+    if accept == "text/turtle":
+        assert len(rdflib.Graph().parse(data=response.data, format="turtle")) > 0
+    else:
+        assert response.get_json()["results"]["bindings"]
+
+
+def download_choices() -> list[tuple[str, str]]:
+    """(example to run, format value) for every option of the page's download form."""
+    example_for = {"SELECT / ASK": "counts-per-level", "CONSTRUCT / DESCRIBE": "construct-skos"}
+    return [(example_for[group], value) for group, formats in DOWNLOAD_FORMATS for value, _ in formats]
+
+
+@pytest.mark.parametrize(("example_id", "format_value"), download_choices())
+def test_every_download_format_of_the_form_is_served_by_the_endpoint(client, app, example_id, format_value):
+    with app.app_context():
+        example = next(e for e in load_examples(get_store()) if e.id == example_id)
+        expected = list(get_store().query(example.text))
+    response = client.get("/sparql", query_string={"query": example.text, "format": format_value},
+                          headers={"Accept": BROWSER_ACCEPT})  # the form is submitted by a browser
+    assert response.status_code == 200, response.get_data(as_text=True)
+    if example.form == "select":
+        assert len(rows(response.mimetype, response.data)) == len(expected)
+    else:
+        triples = {(q.subject, q.predicate, q.object) for q in parse_rdf(response.mimetype, response.data)}
+        assert len(triples) == len(expected)
+
+
+def test_bom_checkbox_gives_csv_a_bom(client):
+    query = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
+    plain = client.get("/sparql", query_string={"query": query, "format": "csv"})
+    with_bom = client.get("/sparql", query_string={"query": query, "format": "csv", "bom": "1"})
+    assert not plain.data.startswith(b"\xef\xbb\xbf") and with_bom.data == b"\xef\xbb\xbf" + plain.data
