@@ -301,7 +301,8 @@ def test_void_works_out_what_a_link_set_does_not_state(tmp_path):
     shutil.copytree(Path(config.DEFAULTS["DATA_DIR"]), data)
     (data / "linksets").mkdir(exist_ok=True)
     (data / "linksets" / "test-derived.ttl").write_text(LINKSET, encoding="utf-8")
-    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "DATA_DIR": str(data)})
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "DATA_DIR": str(data),
+                      "STORE_DIR": str(tmp_path / "store")})  # its own: a new build clears a store dir
     void = get_graph(app.test_client(), "/.well-known/void")
     linkset = rdflib.URIRef("https://w3id.org/planlod/id/linkset/test-derived")
     base = config.DEFAULT_BASE_IRI

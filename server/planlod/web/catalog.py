@@ -25,17 +25,18 @@ Both documents are built once per dataset version and cached with their serializ
 """
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, request
+from flask import Blueprint, Flask, Response, current_app, redirect, request
 from pyoxigraph import NamedNode
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, VOID, XSD
-from werkzeug.exceptions import NotAcceptable
 
 from .. import iris
 from ..graph.store import DatasetStore
 from . import downloads as dl
+from .errors import abort_with
+from .negotiation import Format, NotAcceptable, UnknownFormat, available, choose
 from .store_access import get_store
 
 bp = Blueprint("catalog", __name__)
@@ -73,32 +74,57 @@ SYNTAXES = {
 HTML = "text/html"
 
 
+# The same syntaxes as offers for the shared negotiation (negotiation.choose); the server's order breaks
+# ties, so `*/*` or no Accept gets Turtle, and a browser (text/html ranked highest) gets the HTML page.
+OFFERS = (
+    Format("ttl", "text/turtle", ("ttl", "turtle"), ("application/x-turtle",)),
+    Format("jsonld", "application/ld+json", ("jsonld", "json-ld"), ("application/json",)),
+    Format("rdf", "application/rdf+xml", ("rdf", "rdfxml", "xml"), ("application/xml", "text/xml")),
+    Format("nt", "application/n-triples", ("nt", "ntriples", "n-triples")),
+)
+HTML_OFFER = Format("html", HTML, ("html",), ("application/xhtml+xml",))
+
+
 def negotiate(suffix: str | None, allow_html: bool) -> str:
-    """The suffix to answer with: the one asked for, or the best by Accept (Turtle for */*); 406 if none."""
+    """The suffix to answer with: the one in the URL, else `?format=`, else the best by Accept.
+
+    An unknown suffix is 404 (no such document), an unknown `format=` 400, nothing acceptable 406,
+    each from the errors module in the form the client reads."""
+    offers = OFFERS + ((HTML_OFFER,) if allow_html else ())
     if suffix is not None:
-        if suffix not in SYNTAXES:
-            abort(404, description=f"No such format: .{suffix} (try .ttl, .jsonld, .rdf or .nt)")
+        if suffix not in SYNTAXES and not (allow_html and suffix == "html"):
+            abort_with(404, f"No such format: .{suffix} (try " + ", ".join("." + f.key for f in offers) + ")")
         return suffix
-    offered = [media for media, _ in SYNTAXES.values()] + ([HTML] if allow_html else [])
-    accept = request.accept_mimetypes
-    if not accept or accept.best == "*/*":
-        return "ttl"
-    best = accept.best_match(offered)
-    if best is None:
-        raise NotAcceptable(description="Acceptable here: " + ", ".join(offered))
-    if best == HTML:  # a browser; HTML is offered last, so a tie with an RDF type goes to RDF
-        return "html"
-    return next(s for s, (media, _) in SYNTAXES.items() if media == best)
+    try:
+        return choose(request.headers.get("Accept"), offers, request.args.getlist("format")).key
+    except NotAcceptable:
+        abort_with(406, "None of the media types in the Accept header is available here. Available: "
+                   + available(offers) + ".")
+    except UnknownFormat as error:
+        abort_with(400, str(error).replace("for this query", "here"))
 
 
-def graph_response(graph: Graph, suffix: str, base: str, canonical_path: str) -> Response:
-    media_type, rdf_format = SYNTAXES[suffix]
+def serialized(graph: Graph, suffix: str, base: str) -> bytes:
+    rdf_format = SYNTAXES[suffix][1]
     if rdf_format == "json-ld":
         # Self-contained (context embedded): harvesters parse it without fetching anything else.
         body = graph.serialize(format="json-ld", context=dl.jsonld_context(base), auto_compact=True)
     else:
         body = graph.serialize(format=rdf_format)
-    body = body.encode("utf-8") if isinstance(body, str) else body
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
+def graph_response(graph: Graph, suffix: str, base: str, canonical_path: str,
+                   cache: dict[str, bytes] | None = None) -> Response:
+    """The graph in the chosen syntax; with `cache`, each syntax is serialized once (per dataset version)."""
+    media_type = SYNTAXES[suffix][0]
+    if cache is None:
+        body = serialized(graph, suffix, base)
+    else:
+        with _build_lock:
+            if suffix not in cache:
+                cache[suffix] = serialized(graph, suffix, base)
+            body = cache[suffix]
     content_type = media_type + ("; charset=utf-8" if media_type.startswith("text/") else "")
     response = Response(body, content_type=content_type)
     response.headers["Vary"] = "Accept"
@@ -114,6 +140,8 @@ def graph_response(graph: Graph, suffix: str, base: str, canonical_path: str) ->
 class Metadata:
     catalog: Graph
     void: Graph
+    catalog_bytes: dict[str, bytes] = field(default_factory=dict)  # suffix -> serialization
+    void_bytes: dict[str, bytes] = field(default_factory=dict)
 
 
 def dataset_iri(base: str, edition: dl.Edition | None) -> URIRef:
@@ -580,7 +608,7 @@ def _describe_linkset(graph: Graph, store: DatasetStore, linkset: str, base: str
 
 # ---- caching and routes ----
 
-_build_lock = threading.Lock()
+_build_lock = threading.RLock()
 
 
 def get_metadata() -> Metadata:
@@ -607,7 +635,7 @@ def catalog(suffix: str | None = None):
     base = get_store().base
     if chosen == "html":
         return dl.html_response("catalog.html", **catalog_view(metadata.catalog, base))
-    return graph_response(metadata.catalog, chosen, base, "/catalog")
+    return graph_response(metadata.catalog, chosen, base, "/catalog", metadata.catalog_bytes)
 
 
 @bp.get("/id/catalog")
@@ -621,7 +649,8 @@ def catalog_id():
 @bp.get("/.well-known/void.<suffix>")
 def void(suffix: str | None = None):
     chosen = negotiate(suffix, allow_html=False)
-    return graph_response(get_metadata().void, chosen, get_store().base, "/.well-known/void")
+    metadata = get_metadata()
+    return graph_response(metadata.void, chosen, get_store().base, "/.well-known/void", metadata.void_bytes)
 
 
 def catalog_view(graph: Graph, base: str) -> dict:

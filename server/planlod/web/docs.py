@@ -16,7 +16,7 @@ The content is read from the store's ontology or shapes graph, so it follows the
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, abort, request
+from flask import Blueprint, Flask, request
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
@@ -24,6 +24,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
 from .. import iris
 from . import catalog as conneg
 from . import downloads as dl
+from .errors import abort_with
 from .store_access import get_store
 
 bp = Blueprint("docs", __name__)
@@ -223,11 +224,10 @@ SHAPES = DocumentKind("shapes", "SHACL シェイプ", "SHACL shapes", SHAPES_SEC
 def _respond(kind: DocumentKind, suffix: str | None):
     store = get_store()
     graph_iri = iris.ontology_iri(store.base) if kind is ONTOLOGY else iris.shapes_iri(store.base)
-    chosen = conneg.negotiate(suffix if suffix != "html" else None, allow_html=True) \
-        if suffix != "html" else "html"
+    chosen = conneg.negotiate(suffix, allow_html=True)
     graph = document_graph(graph_iri)
     if not len(graph):
-        abort(404, description=f"The store has no {kind.name} graph <{graph_iri}>.")
+        abort_with(404, f"The store has no {kind.name} graph <{graph_iri}>.")
     if chosen != "html":
         return conneg.graph_response(graph, chosen, store.base, "/" + kind.name)
     vocabulary = graph if kind is ONTOLOGY else document_graph(iris.ontology_iri(store.base))
@@ -262,8 +262,8 @@ def ontology_version(version: str):
         if version.endswith("." + candidate):
             version, suffix = version[: -len(candidate) - 1], candidate
     if stated is None or str(stated) != iris.ontology_iri(store.base) + "/" + version:
-        abort(404, description=f"Ontology version {version!r} is not served here; "
-                               f"the current one is {stated or 'unversioned'} (see /ontology).")
+        abort_with(404, f"Ontology version {version!r} is not served here; "
+                        f"the current one is {stated or 'unversioned'} (see /ontology).")
     return _respond(ONTOLOGY, suffix)
 
 

@@ -25,11 +25,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, render_template, request
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, Variable, serialize
 
 from .. import iris, outline
 from ..graph.store import DatasetStore
+from .errors import abort_with
 from .i18n import other_lang, page_lang, ui
 from .store_access import get_store
 
@@ -475,7 +476,7 @@ def download(name: str):
     downloads = get_downloads()
     entry = downloads.entry(DOWNLOAD_PATH + name)
     if entry is None:
-        abort(404, description=f"No download named {name!r}; /downloads lists them all.")
+        abort_with(404, f"No download named {name[:200]!r}; /downloads lists them all.")
     return _file_response(entry, downloads.built(entry))
 
 
