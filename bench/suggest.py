@@ -33,6 +33,10 @@ GOLD_SETS = {
         ("072044/lifelong-learning-plan/5", "282049/lifelong-learning-plan/2021"),
     "072044-lifelong-learning-plan-5--sdg": ("072044/lifelong-learning-plan/5", "sdg"),
     "282049-lifelong-learning-plan-2021--sdg": ("282049/lifelong-learning-plan/2021", "sdg"),
+    "072044-lifelong-learning-plan-5--jp-education-promotion-basic-plan-4":
+        ("072044/lifelong-learning-plan/5", "jp/education-promotion-basic-plan/4"),
+    "282049-lifelong-learning-plan-2021--jp-education-promotion-basic-plan-4":
+        ("282049/lifelong-learning-plan/2021", "jp/education-promotion-basic-plan/4"),
 }
 
 
@@ -99,7 +103,7 @@ def report(measured) -> str:
         lines += [f"## {stem}", "",
                   f"{m['items'][0]} × {m['items'][1]} candidates = {m['pairs']} pairs; "
                   f"gold links {m['gold']}, of which {r} are between candidates "
-                  "(the rest involve a viewpoint or an SDG goal).", "",
+                  "(the rest involve a viewpoint or an SDG goal, which are not candidates).", "",
                   "| method | P@5 | P@10 | P@20 | P@R (R = " + str(r) + ") |", "|---|---|---|---|---|"]
         for name, p in m["results"].items():
             lines.append(f"| {name} | {p[5]:.2f} | {p[10]:.2f} | {p[20]:.2f} | {p[r]:.2f} |")
