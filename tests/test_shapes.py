@@ -144,7 +144,27 @@ def test_the_comprehensive_plan_fixture_is_not_data():
     assert "980013" not in "".join(p.read_text(encoding="utf-8") for p in (PROJECT / "data").rglob("*.ttl"))
 
 
-def test_broken_shapes_are_a_clear_error(tmp_path, schema):
+ENGINE_INPUTS = sorted([*(SHAPES_FIXTURES / "invalid").glob("*.ttl"),
+                        *(SHAPES_FIXTURES / "valid").glob("*.ttl"),
+                        PROJECT / "tests" / "fixtures" / "comprehensive-plan-example.ttl"])
+
+
+@pytest.mark.parametrize("path", ENGINE_INPUTS, ids=lambda p: p.stem)
+def test_both_engines_give_the_same_results(schema, path):
+    """The hybrid engine (SPARQL constraints in pyoxigraph) against pyshacl alone, the reference."""
+    sources = schema + data_sources([path])
+    hybrid, reference = validate_sources(sources), validate_sources(sources, engine="pyshacl")
+    assert hybrid.conforms == reference.conforms
+    assert hybrid.results == reference.results
+
+
+def test_both_engines_agree_on_the_dataset():
+    sources = discover(PROJECT / "ontology", PROJECT / "shapes", PROJECT / "data")
+    assert validate_sources(sources).results == validate_sources(sources, engine="pyshacl").results
+
+
+@pytest.mark.parametrize("engine", ["hybrid", "pyshacl"])
+def test_broken_shapes_are_a_clear_error(tmp_path, schema, engine):
     shapes = tmp_path / "shapes"
     shapes.mkdir()
     (shapes / "broken.ttl").write_text(
@@ -155,4 +175,4 @@ def test_broken_shapes_are_a_clear_error(tmp_path, schema):
         "plansh:Broken-sparql sh:select \"SELECT $this WHERE { $this ?p }\" .\n", encoding="utf-8")
     sources = schema_sources(PROJECT / "ontology", shapes) + data_sources([valid_fixture("minimal-plan")])
     with pytest.raises(ShapesError, match="the shapes cannot be used"):
-        validate_sources(sources)
+        validate_sources(sources, engine=engine)
