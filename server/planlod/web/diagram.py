@@ -14,6 +14,7 @@ server restarts on new files, and a different dataset version gives a new cache 
     GET /diagram/<edition path>.svg[?lang=en]    the SVG, e.g. /diagram/072044/lifelong-learning-plan/5.svg
 """
 
+import functools
 import html
 import re
 import threading
@@ -278,6 +279,7 @@ def render_svg(outline: Outline, lang: str, href, term_label) -> str:
     return svg
 
 
+@functools.lru_cache(maxsize=64)  # the same cached SVG string comes back for every page of a version
 def inline_svg(svg: str, label: str, id_prefix: str = "d") -> str:
     """The SVG for embedding in a page: no XML prolog, named for assistive technology, its element ids
     prefixed so that two diagrams on one page (the home page with several plans) keep ids unique."""

@@ -431,16 +431,25 @@ def is_plan_content(triple, linksets: set[str]) -> bool:
     return False
 
 
+def in_a_linkset(iri: str, linksets: set[str]) -> bool:
+    """Whether any link set graph mentions `iri` at either end: a cheap test before asking for links."""
+    node = NamedNode(iri)
+    store = get_store().store
+    for pattern in ((node, None, None), (None, None, node)):
+        for quad in store.quads_for_pattern(*pattern, None):
+            if isinstance(quad.graph_name, NamedNode) and quad.graph_name.value in linksets:
+                return True
+    return False
+
+
 def cross_links(iri: str, lang: str) -> list[dict] | None:
-    """Links from the cross-plan linking module (with provenance), when that module is installed."""
-    try:
-        from .. import linking
-    except ImportError:
-        return None
-    provider = getattr(linking, "links_for", None)
-    if provider is None:
-        return None
-    return provider(get_store(), iri)
+    """Links from the cross-plan linking module (planlod.linking.links_for), with their provenance."""
+    linksets = linkset_graphs()
+    if not linksets or not in_a_linkset(iri, linksets):
+        return None  # most pages: no link set names this resource, so no need to ask
+    from .. import linking
+
+    return linking.links_for(get_store(), iri)
 
 
 def render_page(description: rdf.Description, lang: str) -> str:
