@@ -141,7 +141,7 @@ def _locked(store_dir: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _read_manifest(db_dir: Path) -> PreparedStore | None:
+def read_manifest(db_dir: Path) -> PreparedStore | None:
     try:
         manifest = json.loads((db_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -156,11 +156,11 @@ def prepare_store(store_dir: Path, ontology_dir: Path, shapes_dir: Path, data_di
     store_dir = Path(store_dir)
     version = fingerprint(ontology_dir, shapes_dir, data_dir, base)
     db_dir = store_dir / f"db-{version}"
-    prepared = _read_manifest(db_dir)
+    prepared = read_manifest(db_dir)
     if prepared is not None:
         return prepared
     with _locked(store_dir):
-        prepared = _read_manifest(db_dir)  # another process may have built it while we waited
+        prepared = read_manifest(db_dir)  # another process may have built it while we waited
         if prepared is not None:
             return prepared
         try:
@@ -189,4 +189,4 @@ def prepare_store(store_dir: Path, ontology_dir: Path, shapes_dir: Path, data_di
         for old in store_dir.glob("db-*"):
             if old != db_dir:
                 shutil.rmtree(old, ignore_errors=True)
-        return _read_manifest(db_dir)
+        return read_manifest(db_dir)

@@ -5,10 +5,12 @@
 Order of events:
 1. Settings come from PLANLOD_* environment variables (as `create_app()` reads them); the options here
    override host, port, workers and the store directory.
-2. The store is prepared once, here, before any worker starts (graph/store.py): the files are parsed,
-   the SHACL gate runs, and a read-only RocksDB store is written to STORE_DIR (a temporary directory,
+2. The store is prepared once, before any worker starts (graph/store.py): the files are parsed, the
+   SHACL gate runs, and a read-only RocksDB store is written to STORE_DIR (a temporary directory,
    removed on exit, when none is given). Invalid data: the report goes to stderr and the exit status
    is 1 — nothing is served. With an unchanged STORE_DIR a restart skips all of that.
+   The preparing runs in a child process: RocksDB keeps background threads after a store is closed,
+   and a gunicorn master that had them would fork workers that crash (SIGSEGV) when they exit.
 3. gunicorn (gthread workers) loads `create_app()` in each worker; each opens the store read-only and
    starts its own warm query pool (graph/query_pool.py).
 SIGTERM to this process stops gunicorn gracefully; workers and their query workers go with it.
@@ -17,6 +19,7 @@ SIGTERM to this process stops gunicorn gracefully; workers and their query worke
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -35,6 +38,20 @@ def settings() -> Config:
     cfg.from_mapping(config.DEFAULTS)
     cfg.from_prefixed_env("PLANLOD")
     return cfg
+
+
+def prepare_in_child() -> int:
+    """Run `prepare` in a fresh interpreter (same environment); its messages go to our stderr."""
+    code = "import sys; from planlod.web.serve import prepare_main; sys.exit(prepare_main())"
+    return subprocess.run([sys.executable, "-c", code], check=False).returncode
+
+
+def prepare_main() -> int:
+    problem = prepare(settings())
+    if problem:
+        print(problem, file=sys.stderr, flush=True)
+        return 1
+    return 0
 
 
 def prepare(cfg: Config) -> str | None:
@@ -107,9 +124,7 @@ def serve(args: argparse.Namespace) -> int:
         if not cfg.get("STORE_DIR"):
             temporary = tempfile.mkdtemp(prefix="planlod-serve-")
             os.environ["PLANLOD_STORE_DIR"] = cfg["STORE_DIR"] = temporary
-        problem = prepare(cfg)
-        if problem:
-            print(problem, file=sys.stderr, flush=True)
+        if prepare_in_child() != 0:
             if temporary:
                 shutil.rmtree(temporary, ignore_errors=True)
             return 1
