@@ -54,15 +54,10 @@ LICENCE_TITLES = {
     CC_BY_4: ("クリエイティブ・コモンズ 表示 4.0 国際 (CC BY 4.0)",
               "Creative Commons Attribution 4.0 International (CC BY 4.0)"),
 }
-# Rights text. The PDL 1.0 sentence rests on デジタル庁「公共データ利用規約（第1.0版）」(2024-07-05),
-# https://www.digital.go.jp/resources/open_data/public_data_license_v1.0 , which states its
-# compatibility with CC BY 4.0 (as summarised in ja.wikipedia.org/wiki/公共データ利用規約).
-RIGHTS_JA = ("CC BY 4.0 で提供します。再利用の際は、計画の出典である自治体（例：いわき市教育委員会）と"
-             "本データセットを表示してください。CC BY 4.0 は、デジタル庁「公共データ利用規約（第1.0版）」"
-             "（PDL 1.0、2024年7月5日）が互換性を示しているライセンスです。")
+# Rights when the data states none (data/dataset.ttl states the dataset's, with its sources).
+RIGHTS_JA = "CC BY 4.0 で提供します。再利用の際は、計画の出典である自治体と本データセットを表示してください。"
 RIGHTS_EN = ("Licensed under CC BY 4.0. When you reuse it, credit the municipality the plan comes from "
-             "(e.g. Iwaki City Board of Education) and this dataset. CC BY 4.0 is the licence with which "
-             "the Digital Agency's Public Data License 1.0 (PDL 1.0, 5 July 2024) states compatibility.")
+             "and this dataset.")
 
 # Syntaxes of the catalog and VoID documents: suffix -> (media type, rdflib format).
 SYNTAXES = {
@@ -320,10 +315,12 @@ def build_catalog(store: DatasetStore, downloads: dl.Downloads) -> Graph:
         graph.bind(prefix, namespace, override=True)
     catalog = URIRef(catalog_iri(base))
     whole = dataset_iri(base, None)
-    service = URIRef(catalog_iri(base) + "#sparql")
+    service = URIRef(base + "sparql")  # the endpoint's own IRI, as data/dataset.ttl describes it
     licences = _objects(store, str(whole), str(DCTERMS.license)) or [CC_BY_4]
     licence = _describe_licence(graph, licences[0])
-    rights = _rights(graph, base, RIGHTS_JA, RIGHTS_EN, "dataset")
+    stated_rights = _literals(store, str(whole), str(DCTERMS.rights))
+    rights = _rights(graph, base, _in_language(stated_rights, "ja") or RIGHTS_JA,
+                     _in_language(stated_rights, "en") or RIGHTS_EN, "dataset")
     publishers = _objects(store, str(whole), str(DCTERMS.publisher))
     publisher = _describe_agent(graph, store, publishers[0]) if publishers else None
     titles = _literals(store, str(whole), str(DCTERMS.title))
