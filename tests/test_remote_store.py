@@ -33,8 +33,10 @@ from pyoxigraph import (
     QueryTriples,
     RdfFormat,
     Variable,
+    parse,
 )
-from servers import free_port
+from servers import free_port, http_request, running_server
+from sparql_results import BOOLEAN_TYPES, RDF_TYPES, assert_no_traceback, boolean, rows
 
 PLAN = "PREFIX plan: <https://w3id.org/planlod/ontology#>\nPREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
 
@@ -354,3 +356,64 @@ def test_etag_follows_the_external_stores_version(external_client):
     again = external_client.get("/doc/072044/lifelong-learning-plan/5/policy/1.ttl",
                                 headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+# -- /sparql on the external store --
+
+SPARQL_CASES = [  # (name, query, Accept)
+    ("select json", PLAN + "SELECT ?e ?l WHERE { ?e a plan:PlanElement ; skos:prefLabel ?l }",
+     "application/sparql-results+json"),
+    ("ask xml", PLAN + "ASK { ?e a plan:PlanEdition }", "application/sparql-results+xml"),
+    ("construct turtle", PLAN + "CONSTRUCT { ?e skos:broader ?p } WHERE { ?e skos:broader ?p }",
+     "text/turtle"),
+    ("select csv", PLAN + "SELECT ?e WHERE { ?e a plan:Level }", "text/csv"),
+]
+
+
+@pytest.mark.parametrize("name,query,accept", SPARQL_CASES, ids=[case[0] for case in SPARQL_CASES])
+def test_sparql_endpoint_answers_as_on_the_embedded_store(external_client, client, name, query, accept):
+    headers = {"Accept": accept}
+    external = external_client.post("/sparql", data={"query": query}, headers=headers)
+    embedded = client.post("/sparql", data={"query": query}, headers=headers)
+    assert external.status_code == embedded.status_code == 200, external.get_data(as_text=True)[:300]
+    assert external.mimetype == embedded.mimetype
+    media_type = external.mimetype
+    if media_type in BOOLEAN_TYPES and "ASK" in query:
+        assert boolean(media_type, external.get_data()) == boolean(media_type, embedded.get_data()) is True
+    elif media_type in RDF_TYPES:
+        ours = rdflib.Graph().parse(data=embedded.get_data(), format=RDF_TYPES[media_type])
+        assert len(ours) > 0
+        assert set(rdflib.Graph().parse(data=external.get_data(), format=RDF_TYPES[media_type])) == set(ours)
+    else:
+        expected = sorted(sorted(row.items()) for row in rows(media_type, embedded.get_data()))
+        assert expected
+        assert sorted(sorted(row.items()) for row in rows(media_type, external.get_data())) == expected
+
+
+@pytest.mark.parametrize("query", ["SELECT ?s\nWHERE { ?s ?p }", "SELECT * WHERE { ?s ?p }"])
+def test_sparql_syntax_error_is_the_same_400_on_the_external_store(external_client, client, query):
+    """Same status and message, line and column included (also on line 1, where the BASE is added)."""
+    headers = {"Accept": "application/sparql-results+json"}
+    external = external_client.post("/sparql", data={"query": query}, headers=headers)
+    embedded = client.post("/sparql", data={"query": query}, headers=headers)
+    assert external.status_code == embedded.status_code == 400
+    assert_no_traceback(external.get_data())
+    message = external.get_json()["error"]["message"]
+    assert re.search(r"line \d+, column \d+", message)
+    assert message == embedded.get_json()["error"]["message"]
+
+
+def test_real_server_on_the_external_store(oxigraph):
+    """`planlod serve` (gunicorn, forked workers) with PLANLOD_STORE: endpoint, a page and a download."""
+    with running_server({"PLANLOD_STORE": oxigraph.query_url}) as server:
+        query = PLAN + "SELECT (COUNT(?e) AS ?n) WHERE { ?e a plan:PlanElement }"
+        reply = http_request(server.url, "POST", "/sparql",
+                             {"Content-Type": "application/sparql-query",
+                              "Accept": "application/sparql-results+json"}, query.encode())
+        assert reply.status == 200 and int(rows(reply.media_type, reply.body)[0]["n"]) > 0
+        page = http_request(server.url, "GET", "/doc/072044/lifelong-learning-plan/5/policy/1.ttl")
+        assert page.status == 200 and len(rdflib.Graph().parse(data=page.body, format="turtle")) > 0
+        dump = http_request(server.url, "GET", "/download/072044/lifelong-learning-plan/5.nq")
+        assert dump.status == 200
+        quads = list(parse(dump.body, format=RdfFormat.N_QUADS))
+        assert quads and {quad.graph_name.value for quad in quads} == {EDITION}
