@@ -314,3 +314,20 @@ def test_void_works_out_what_a_link_set_does_not_state(tmp_path):
     assert set(void.objects(linkset, VOID.objectsTarget)) == {
         rdflib.URIRef(base + "id/catalog#dataset-282049-lifelong-learning-plan-2021"),
         rdflib.URIRef(base + "id/catalog#dataset-072044-lifelong-learning-plan-7")}
+
+
+def test_a_configured_base_moves_every_url_and_they_still_answer(tmp_path):
+    base = "https://plans.example.org/lod/"
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "BASE_IRI": base,
+                      "STORE_DIR": str(tmp_path / "store")})
+    client = app.test_client()
+    catalog = get_graph(client, "/catalog")
+    urls = {str(o) for o in catalog.objects(None, DCAT.downloadURL)}
+    assert urls and all(url.startswith(base + "download/") for url in urls)
+    for url in sorted(urls)[:12]:
+        assert client.get(local(url, base)).status_code == 200
+    void = get_graph(client, "/.well-known/void")
+    assert str(void.value(rdflib.URIRef(base + "id/dataset"), VOID.uriSpace)) == base + "id/"
+    document = json.loads(client.get("/download/072044/lifelong-learning-plan/5.jsonld").data)
+    assert document["@context"] == base + "context.jsonld"
+    assert json.loads(client.get("/context.jsonld").data)["@context"]["plan"] == base + "ontology#"
