@@ -12,7 +12,8 @@ On disk, built once, opened read-only by everyone:
                                    share the data through the OS page cache instead of a copy each.
 
 The fingerprint hashes the base IRI and every source file's path and bytes, so an unchanged STORE_DIR
-restarts without parsing or validating, and any edit builds a fresh store beside the old one.
+restarts without parsing or validating, and any edit builds a fresh store beside the old one. An old
+store is deleted once no process holds it open (each opener keeps a shared lock on its manifest).
 """
 
 import fcntl
@@ -100,12 +101,38 @@ class DatasetStore:
 _open_stores: dict[tuple[int, Path], Store] = {}
 
 
+_held: dict[tuple[int, Path], object] = {}
+
+
 def _read_only(path: Path) -> Store:
     """One read-only handle per directory and process, however many apps a process makes (tests)."""
     key = (os.getpid(), path)
     if key not in _open_stores:
+        _hold(path.parent)
         _open_stores[key] = Store.read_only(str(path))
     return _open_stores[key]
+
+
+def _hold(db_dir: Path) -> None:
+    """A shared lock on a store in use, for this process's lifetime: a rebuild never deletes it."""
+    key = (os.getpid(), db_dir)
+    if key not in _held:
+        handle = open(db_dir / MANIFEST, "rb")  # noqa: SIM115 - kept open on purpose: it holds the lock
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        _held[key] = handle
+
+
+def _remove_if_unused(db_dir: Path) -> None:
+    try:
+        handle = open(db_dir / MANIFEST, "rb")
+    except OSError:
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # a server (or another app in this process) still reads it
+        shutil.rmtree(db_dir, ignore_errors=True)
 
 
 def fingerprint(ontology_dir: Path, shapes_dir: Path, data_dir: Path, base: str) -> str:
@@ -188,5 +215,5 @@ def prepare_store(store_dir: Path, ontology_dir: Path, shapes_dir: Path, data_di
             raise
         for old in store_dir.glob("db-*"):
             if old != db_dir:
-                shutil.rmtree(old, ignore_errors=True)
+                _remove_if_unused(old)
         return read_manifest(db_dir)
