@@ -115,7 +115,7 @@ DOCUMENT_FORMATS = (
 def negotiate() -> str:
     """The suffix of the variant the client prefers (`?format=ttl` overrides Accept); 406/400 otherwise."""
     try:
-        return choose(request.headers.get("Accept"), DOCUMENT_FORMATS, request.args.get("format")).key
+        return choose(request.headers.get("Accept"), DOCUMENT_FORMATS, request.args.getlist("format")).key
     except NotAcceptable:
         abort_with(406, "None of the media types in the Accept header is available for this resource. "
                         "Available: " + available(DOCUMENT_FORMATS) + ".")
