@@ -92,7 +92,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def running_server(env: dict[str, str] | None = None, workers: int = 2,
+def running_server(env: dict[str, str | None] | None = None, workers: int = 2,
                    args: list[str] | None = None) -> Iterator[Server]:
     port = free_port()
     settings = {
@@ -101,12 +101,15 @@ def running_server(env: dict[str, str] | None = None, workers: int = 2,
         "PLANLOD_METRICS_DIR": tempfile.mkdtemp(prefix="planlod-metrics-"),
     }
     settings.update(env or {})
+    # A None value leaves the variable unset (e.g. to test what `planlod serve` does by itself).
+    unset = {name for name, value in settings.items() if value is None}
+    environment = {k: v for k, v in {**os.environ, **settings}.items() if k not in unset and v is not None}
     with tempfile.NamedTemporaryFile(prefix="planlod-serve-", suffix=".log", delete=False) as handle:
         log = Path(handle.name)
     command = [sys.executable, "-m", "planlod.cli", "serve", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers), *(args or [])]
     with open(log, "wb") as stderr:
-        process = subprocess.Popen(command, env={**os.environ, **settings}, stdout=stderr,
+        process = subprocess.Popen(command, env=environment, stdout=stderr,
                                    stderr=stderr, start_new_session=True,
                                    cwd=tempfile.gettempdir())  # must not depend on the working dir
     url = f"http://127.0.0.1:{port}"

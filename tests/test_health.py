@@ -9,8 +9,8 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from planlod.web.health import ACCESS_LOGGER, DURATION_BUCKETS, query_hash
-from servers import app_request, http_request
+from planlod.web.health import ACCESS_LOGGER, DURATION_BUCKETS, SNAPSHOT_INTERVAL, query_hash
+from servers import app_request, http_request, running_server
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -145,6 +145,21 @@ def scrape(server) -> dict:
 
 
 def test_metrics_sum_over_the_workers_of_a_real_server(live_server):
+    assert_metrics_sum_over_workers(live_server)
+
+
+def test_planlod_serve_shares_metrics_between_its_workers_by_itself():
+    """Without PLANLOD_METRICS_DIR from outside, `planlod serve` must give its workers one directory.
+
+    For web/serve.py: before starting gunicorn, set PLANLOD_METRICS_DIR to a fresh temporary directory
+    (removed on exit, like the temporary store) unless the environment already names one. Without it
+    each worker reports only itself (labelled so in the HELP text), which this test catches.
+    """
+    with running_server({"PLANLOD_METRICS_DIR": None}) as server:
+        assert_metrics_sum_over_workers(server)
+
+
+def assert_metrics_sum_over_workers(live_server):
     start = requests_total(scrape(live_server), "/healthz", "200")
     sent = 40
     with ThreadPoolExecutor(max_workers=8) as pool:  # concurrent, so both workers take requests
@@ -159,10 +174,12 @@ def test_metrics_sum_over_the_workers_of_a_real_server(live_server):
             break
         time.sleep(0.3)
     assert seen == sent
-    # Whichever worker answers a scrape, it reports the whole server.
-    for _ in range(6):
-        assert requests_total(scrape(live_server), "/healthz", "200") - start >= sent
-    assert samples[("planlod_metrics_processes", frozenset())] >= 1
+    # Whichever worker answers a scrape, it reports the whole server once its peers' snapshots are
+    # written (at most SNAPSHOT_INTERVAL old).
+    time.sleep(2 * SNAPSHOT_INTERVAL + 0.5)
+    scrapes = [scrape(live_server) for _ in range(8)]
+    assert [requests_total(s, "/healthz", "200") - start for s in scrapes] == [sent] * 8
+    assert all(s[("planlod_metrics_processes", frozenset())] >= 1 for s in scrapes)
 
 
 def test_real_server_access_log_hashes_the_query(live_server):

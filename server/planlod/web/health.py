@@ -72,6 +72,7 @@ class Metrics:
 
     def __init__(self, directory: str | None):
         self.lock = threading.Lock()
+        self.write_lock = threading.Lock()
         self.requests: dict[tuple[str, str, str], int] = {}
         # endpoint -> [count per bucket ..., +Inf count, sum of seconds]
         self.durations: dict[str, list[float]] = {}
@@ -122,12 +123,14 @@ class Metrics:
 
     def write_snapshot(self) -> None:
         assert self.directory is not None
-        self.dirty = False
-        self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.directory / self.snapshot_name
-        partial = target.with_suffix(".tmp")
-        partial.write_text(json.dumps(self.snapshot()), encoding="utf-8")
-        os.replace(partial, target)  # readers see the old or the new snapshot, never half of one
+        # The writer thread and a /metrics request may both write; they share one temporary file name.
+        with self.write_lock:
+            self.dirty = False
+            self.directory.mkdir(parents=True, exist_ok=True)
+            target = self.directory / self.snapshot_name
+            partial = target.with_suffix(".tmp")
+            partial.write_text(json.dumps(self.snapshot()), encoding="utf-8")
+            os.replace(partial, target)  # readers see the old or the new snapshot, never half of one
 
     def merged(self) -> tuple[dict, int]:
         """Every process's snapshot summed, and how many processes that was."""
