@@ -40,6 +40,14 @@ def test_pillar_page_in_japanese(client):
     assert facts["IRI"] == EDITION + "/pillar/7-2"
 
 
+def test_property_names_come_from_the_ontology_and_link_to_its_docs(client):
+    doc = page(client, DOC + "/pillar/7-2")
+    headers = {text(a): a.get("href") for a in doc.xpath("//section[h2[@id='data-heading']]//th[@scope='row']/a")}
+    assert headers["所属階層"] == "/ontology#level"  # plan:level's rdfs:label @ja
+    assert headers["順序"] == "/ontology#order"
+    assert headers["名称"] == "http://www.w3.org/2004/02/skos/core#prefLabel"
+
+
 def test_breadcrumbs_climb_the_hierarchy(client):
     doc = page(client, DOC + "/pillar/7-2")
     crumbs = doc.xpath("//nav[@class='breadcrumbs']//li")

@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(home.bp)
     app.register_blueprint(diagram.bp)
     app.jinja_env.globals["page_url"] = local_url
+    app.jinja_env.globals["term_url"] = term_url
     # The version is taken right after the store loaded, so it names what is in the store.
     with app.app_context():
         rdf.current_version()
@@ -84,6 +85,11 @@ def local_url(iri: str, lang: str | None = None) -> str:
         return "/" + iri[len(b):]
     params = {"iri": iri} | ({"lang": lang} if lang and lang != "ja" else {})
     return "/resource?" + urlencode(params)
+
+
+def term_url(iri: str) -> str:
+    """Where a property name links: our terms to their documentation, others to their own IRI."""
+    return local_url(iri) if iri.startswith(base()) else iri
 
 
 def absolute_page_url(iri: str, lang: str | None = None) -> str:
