@@ -42,7 +42,8 @@ def test_pillar_page_in_japanese(client):
 
 def test_property_names_come_from_the_ontology_and_link_to_its_docs(client):
     doc = page(client, DOC + "/pillar/7-2")
-    headers = {text(a): a.get("href") for a in doc.xpath("//section[h2[@id='data-heading']]//th[@scope='row']/a")}
+    names = doc.xpath("//section[h2[@id='data-heading']]//th[@scope='row']/a")
+    headers = {text(a): a.get("href") for a in names}
     assert headers["所属階層"] == "/ontology#level"  # plan:level's rdfs:label @ja
     assert headers["順序"] == "/ontology#order"
     assert headers["名称"] == "http://www.w3.org/2004/02/skos/core#prefLabel"
