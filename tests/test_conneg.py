@@ -270,3 +270,18 @@ def test_configured_base_maps_to_the_server_root(tmp_path):
     assert (pillar, URIRef("http://www.w3.org/2004/02/skos/core#broader"),
             URIRef(base + "id/072044/lifelong-learning-plan/5/direction/7")) in graph
     assert not any(str(term).startswith(BASE) for triple in graph for term in triple)
+
+
+def test_every_iri_the_dataset_mints_answers(client):
+    """Beyond plan.ttl: every {base}id/ IRI in every data file (other plans, link sets, assertions)."""
+    graph = Graph()
+    for path in sorted(DATA.rglob("*.ttl")):
+        graph.parse(path, format="turtle")
+    iris = every_iri_of_the_plan(graph)
+    assert len(iris) >= 200  # 7 editions, their elements and link sets, the link assertions
+    for iri in iris:
+        page = client.get(id_path(iri), headers={"Accept": BROWSER_ACCEPT}, follow_redirects=True)
+        assert page.status_code == 200 and page.mimetype == "text/html", iri
+        data = client.get(id_path(iri), headers={"Accept": "application/n-triples"}, follow_redirects=True)
+        assert data.status_code == 200, iri
+        assert f"<{iri}>" in data.get_data(as_text=True), iri
