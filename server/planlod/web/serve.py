@@ -120,19 +120,21 @@ def serve(args: argparse.Namespace) -> int:
         os.environ["PLANLOD_STORE_DIR"] = args.store_dir
     cfg = settings()
     temporary = None
-    if not cfg.get("STORE"):
-        if not cfg.get("STORE_DIR"):
-            temporary = tempfile.mkdtemp(prefix="planlod-serve-")
-            os.environ["PLANLOD_STORE_DIR"] = cfg["STORE_DIR"] = temporary
-        if prepare_in_child() != 0:
-            if temporary:
-                shutil.rmtree(temporary, ignore_errors=True)
-            return 1
+    # One metrics directory for all workers of this server (web/health.py sums their snapshots).
+    metrics_dir = None
+    if not os.environ.get("PLANLOD_METRICS_DIR"):
+        metrics_dir = os.environ["PLANLOD_METRICS_DIR"] = tempfile.mkdtemp(prefix="planlod-metrics-")
+    if not cfg.get("STORE") and not cfg.get("STORE_DIR"):
+        temporary = tempfile.mkdtemp(prefix="planlod-serve-")
+        os.environ["PLANLOD_STORE_DIR"] = cfg["STORE_DIR"] = temporary
     try:
+        if not cfg.get("STORE") and prepare_in_child() != 0:
+            return 1
         return run_gunicorn(gunicorn_options(args, cfg))
     finally:
-        if temporary:
-            shutil.rmtree(temporary, ignore_errors=True)
+        for directory in (temporary, metrics_dir):
+            if directory:
+                shutil.rmtree(directory, ignore_errors=True)
 
 
 def register(subparsers) -> None:
