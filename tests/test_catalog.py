@@ -4,12 +4,14 @@ harvester reads, distributions that match the bytes served, and VoID counts and 
 import hashlib
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pyshacl
 import pytest
 import rdflib
 from planlod import config
+from planlod.web import catalog as cat
 from planlod.web import downloads as dl
 from planlod.web.app import create_app
 from planlod.web.store_access import get_store
@@ -331,3 +333,15 @@ def test_a_configured_base_moves_every_url_and_they_still_answer(tmp_path):
     document = json.loads(client.get("/download/072044/lifelong-learning-plan/5.jsonld").data)
     assert document["@context"] == base + "context.jsonld"
     assert json.loads(client.get("/context.jsonld").data)["@context"]["plan"] == base + "ontology#"
+
+
+def test_servers_build_downloads_and_catalog_in_the_background_at_start():
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "WARM_METADATA": True})
+    warmers = [t for t in threading.enumerate() if t.name == "planlod-metadata-warm"]
+    assert warmers
+    for thread in warmers:
+        thread.join(timeout=120)
+    with app.app_context():
+        downloads = dl.get_downloads()
+        assert set(downloads._built) == set(downloads.entries)  # every file built once, ahead of requests
+        assert app.extensions[cat.EXTENSION_KEY][0] is downloads

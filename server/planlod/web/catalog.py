@@ -24,6 +24,7 @@ Byte sizes and checksums are those of the bytes /download serves (computed once 
 Both documents are built once per dataset version and cached with their serializations.
 """
 
+import logging
 import threading
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ from .negotiation import Format, NotAcceptable, UnknownFormat, available, choose
 from .store_access import get_store
 
 bp = Blueprint("catalog", __name__)
+log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "planlod.catalog"
 SPDX = Namespace("http://spdx.org/rdf/terms#")
@@ -622,6 +624,22 @@ def get_metadata() -> Metadata:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    if app.config.get("WARM_METADATA", not app.testing):
+        threading.Thread(target=_warm, args=(app,), name="planlod-metadata-warm", daemon=True).start()
+
+
+def _warm(app: Flask) -> None:
+    """Build every download and the catalog and VoID right after start, in the background, so that the
+    first visitor of /downloads or /catalog does not wait for the once-per-version build (a request
+    that comes earlier waits for the same build under its lock rather than starting another)."""
+    try:
+        with app.app_context():
+            downloads = dl.get_downloads()
+            for entry in list(downloads.entries.values()):
+                downloads.built(entry)
+            get_metadata()
+    except Exception:  # the request that needs them builds them again, and reports the error
+        log.exception("building downloads and catalog in the background failed")
 
 
 @bp.get("/catalog")

@@ -435,14 +435,18 @@ def _version_key(store: DatasetStore):
     return getattr(store, "version", None) or id(store)
 
 
+_downloads_lock = threading.Lock()
+
+
 def get_downloads() -> Downloads:
     """The files of the loaded dataset; rebuilt only when the store's version changes."""
     store = get_store()
-    cached = current_app.extensions.get(EXTENSION_KEY)
     key = _version_key(store)
-    if cached is None or cached[0] != key:
-        cached = (key, Downloads(store))
-        current_app.extensions[EXTENSION_KEY] = cached
+    with _downloads_lock:  # the background warm-up (catalog.py) and a request may ask at once
+        cached = current_app.extensions.get(EXTENSION_KEY)
+        if cached is None or cached[0] != key:
+            cached = (key, Downloads(store))
+            current_app.extensions[EXTENSION_KEY] = cached
     return cached[1]
 
 
