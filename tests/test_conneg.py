@@ -193,6 +193,13 @@ def test_unknown_iri_is_a_helpful_404_in_the_form_asked_for(client, path, accept
         assert "not described in this dataset" in body
 
 
+def test_404_points_to_the_nearest_iri_that_exists(client):
+    response = client.get("/id/072044/lifelong-learning-plan/5/pillar/99-1/extra",
+                          headers={"Accept": "text/plain"})
+    assert response.status_code == 404
+    assert f"<{EDITION}>" in response.get_data(as_text=True)
+
+
 def test_unknown_outside_iri_is_404(client):
     response = client.get("/resource", query_string={"iri": "http://example.org/nothing"})
     assert response.status_code == 404

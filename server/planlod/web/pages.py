@@ -130,8 +130,23 @@ def negotiate() -> str:
 
 
 def not_found(iri: str):
-    abort_with(404, f"<{iri}> is not described in this dataset. このIRIはデータセットにありません。"
-                    "The home page (/) lists the plans; /query searches them.")
+    hint = ""
+    nearest = nearest_described(iri)
+    if nearest:
+        hint = f" The nearest IRI above it that is: <{nearest}>, at {local_url(nearest)}."
+    abort_with(404, f"<{iri}> is not described in this dataset. このIRIはデータセットにありません。{hint}"
+                    " The home page (/) lists the plans; /query searches them.")
+
+
+def nearest_described(iri: str) -> str | None:
+    """The longest IRI above `iri` (dropping path segments) that the store describes, under our /id/."""
+    root = base() + "id/"
+    candidate = iri
+    while "/" in candidate[len(root):]:
+        candidate = candidate.rsplit("/", 1)[0]
+        if _is_described(candidate):
+            return candidate
+    return None
 
 
 # ---- routes ----
