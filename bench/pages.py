@@ -1,13 +1,13 @@
 """Page and download latency: resource pages, the home page, the diagram and dumps, at 1 and 1,000 plans.
 
-    python bench/pages.py                                   # 1 and 1,000 plans, c=1, 5 s per cell
+    python bench/pages.py                                   # 1 and 1,001 plans, c=1, 5 s per cell
     python bench/pages.py --plans 1 --duration 2 --out /tmp/pages.md    # a quick look
 
 Servers, one at a time on 127.0.0.1 (2 cores), both under gunicorn with 2 workers:
   floor    an empty Flask route (bench/floor_app.py), the cost of Flask + gunicorn + loopback
   planlod  `planlod serve --workers 2` when the command exists, else gunicorn on the same app factory
-The data is built as bench/endpoint.py builds it (the real 5th Iwaki plan plus synthetic plans from
-bench/generate.py, or renamed copies of the plan when that is absent), so both benchmarks see one dataset.
+The data: the real 5th Iwaki plan alone, and with 1,000 synthetic editions from bench/generate.py
+(100 municipalities × 10 editions, each with a synthetic SDG link set) — 1,001 plans.
 
 Each target is first fetched once (a warm-up that also checks the status and the media type: a wrong
 answer is reported, not timed), then loaded by wrk for a fixed time at one connection: p50/p99 of the
@@ -32,9 +32,10 @@ from importlib import metadata
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-import endpoint  # noqa: E402  (bench/endpoint.py: the dataset builder, wrk runner and process helpers)
+import endpoint  # noqa: E402  (bench/endpoint.py: wrk's output units, Cell, free_port, stop)
 
 PILLAR = "072044/lifelong-learning-plan/5/pillar/7-2"
 EDITION = "072044/lifelong-learning-plan/5"
@@ -139,11 +140,32 @@ def run_wrk(url: str, accept: str, seconds: float) -> endpoint.Cell:
     return endpoint.Cell(rate, p50, p99, completed, errors)
 
 
+def build_dataset(plans: int, work: Path) -> tuple[dict[str, str], str]:
+    """The real 5th Iwaki plan alone, or with `plans - 1` synthetic editions from bench/generate.py
+    (100 municipalities × 10 editions for 1,000 plans, each with its synthetic SDG link set)."""
+    data = work / "data"
+    data.mkdir(parents=True)
+    for name in ("plan.ttl", "dataset.ttl", "examples.ttl"):
+        shutil.copy(PROJECT / "data" / name, data / name)
+    how = "the 5th Iwaki plan (data/plan.ttl)"
+    synthetic = plans - 1
+    if synthetic > 0:
+        municipalities, editions = (synthetic // 10, 10) if synthetic % 10 == 0 else (synthetic, 1)
+        subprocess.run([sys.executable, str(BENCH / "generate.py"), "-n", str(municipalities),
+                        "-m", str(editions), "--out", str(data / "synthetic")],
+                       check=True, timeout=900, capture_output=True)
+        how += (f" + {synthetic} synthetic editions ({municipalities} municipalities × {editions}, "
+                "bench/generate.py, with their SDG link sets)")
+    settings = {"PLANLOD_ONTOLOGY_DIR": str(PROJECT / "ontology"),
+                "PLANLOD_SHAPES_DIR": str(PROJECT / "shapes"),
+                "PLANLOD_DATA_DIR": str(data), "PLANLOD_RATELIMIT_ENABLED": "false"}
+    return settings, how
+
+
 def measure_size(plans: int, seconds: float) -> dict:
     with tempfile.TemporaryDirectory(prefix="planlod-bench-pages-") as scratch:
         work = Path(scratch)
-        settings, _dump, how = endpoint.build_dataset(plans, work)
-        settings = {**settings, "PLANLOD_RATELIMIT_ENABLED": "false"}
+        settings, how = build_dataset(plans, work)
         results: dict = {"plans": plans, "how": how}
         # One prepared store for both planlod runs: the second start reuses it.
         settings["PLANLOD_STORE_DIR"] = str(work / "store")
@@ -232,7 +254,8 @@ def report(sizes: list[dict], seconds: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--plans", type=int, nargs="+", default=[1, 1000])
+    parser.add_argument("--plans", type=int, nargs="+", default=[1, 1001],
+                        help="sizes: 1 is the real plan alone; N adds N-1 synthetic editions")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per cell")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -240,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("needs wrk (Debian: apt-get install wrk)")
     sizes = [measure_size(plans, args.duration) for plans in args.plans]
     text = report(sizes, args.duration)
-    default = BENCH / "results" / ("pages.md" if args.plans == [1, 1000] else "pages.tmp.md")
+    default = BENCH / "results" / ("pages.md" if args.plans == [1, 1001] else "pages.tmp.md")
     out = args.out or default
     out.write_text(text, encoding="utf-8")
     print(text)
