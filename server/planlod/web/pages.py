@@ -20,6 +20,7 @@ alternate. Bodies are cached per dataset version (page_cache.py). What a descrip
 see describe.py.
 """
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
@@ -409,7 +410,8 @@ def other_plan_links(description: rdf.Description, own_edition: str | None) -> d
     """Incoming links stored in another plan edition's graph: the other plans that cite this one."""
     plan_graphs = edition_graphs()
     rows: dict[str, list[str]] = defaultdict(list)
-    for quad in get_store().store.quads_for_pattern(None, None, NamedNode(description.iri), None):
+    quads = get_store().store.quads_for_pattern(None, None, NamedNode(description.iri), None)
+    for quad in itertools.islice(quads, rdf.INCOMING_LIMIT):  # a class has thousands: as many as shown
         graph = quad.graph_name.value if isinstance(quad.graph_name, NamedNode) else None
         if graph in plan_graphs and graph != own_edition and isinstance(quad.subject, NamedNode):
             rows[quad.predicate.value].append(quad.subject.value)
