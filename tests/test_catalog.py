@@ -32,7 +32,7 @@ def parse_graph(data: bytes, rdf_format: str) -> rdflib.Graph:
     # rdflib 7.6's JSON-LD parser warns about its own deprecated API; pyoxigraph reads JSON-LD too.
     graph = rdflib.Graph()
     for triple in parse(data, format=RdfFormat.JSON_LD):
-        graph.add(tuple(dl._rdflib_term(t) for t in (triple.subject, triple.predicate, triple.object)))
+        graph.add(tuple(dl.rdflib_term(t) for t in (triple.subject, triple.predicate, triple.object)))
     return graph
 
 

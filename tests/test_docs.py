@@ -71,7 +71,7 @@ def store_graph(app, graph_iri_of) -> rdflib.Graph:
         graph = rdflib.Graph()
         query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph_iri_of(store.base)}> {{ ?s ?p ?o }} }}"
         for row in store.query(query):
-            graph.add(tuple(dl._rdflib_term(row[v]) for v in ("s", "p", "o")))
+            graph.add(tuple(dl.rdflib_term(row[v]) for v in ("s", "p", "o")))
         return graph
 
 
@@ -141,7 +141,7 @@ def test_conneg_and_suffixes_give_the_stored_graph(app, client, path, graph_iri_
         if rdf_format == "json-ld":  # pyoxigraph reads JSON-LD without rdflib's deprecation warnings
             graph = rdflib.Graph()
             for t in parse(response.data, format=RdfFormat.JSON_LD):
-                graph.add(tuple(dl._rdflib_term(x) for x in (t.subject, t.predicate, t.object)))
+                graph.add(tuple(dl.rdflib_term(x) for x in (t.subject, t.predicate, t.object)))
         else:
             graph = rdflib.Graph().parse(data=response.data, format=rdf_format)
         assert isomorphic(graph, expected)

@@ -42,7 +42,7 @@ def expected_graphs(app, entry) -> dict[str, rdflib.Graph]:
         for name in names:
             graph = graphs.setdefault(name, rdflib.Graph())
             for row in store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"):
-                graph.add((dl._rdflib_term(row["s"]), dl._rdflib_term(row["p"]), dl._rdflib_term(row["o"])))
+                graph.add((dl.rdflib_term(row["s"]), dl.rdflib_term(row["p"]), dl.rdflib_term(row["o"])))
         return {name: graph for name, graph in graphs.items() if len(graph)}
 
 
@@ -60,8 +60,8 @@ def parsed_graphs(data: bytes | str, rdf_format: RdfFormat) -> dict[str, rdflib.
     for quad in parse(data.encode() if isinstance(data, str) else data, format=rdf_format):
         assert isinstance(quad.graph_name, NamedNode), "nothing belongs in the default graph"
         graph = found.setdefault(quad.graph_name.value, rdflib.Graph())
-        graph.add((dl._rdflib_term(quad.subject), dl._rdflib_term(quad.predicate),
-                   dl._rdflib_term(quad.object)))
+        graph.add((dl.rdflib_term(quad.subject), dl.rdflib_term(quad.predicate),
+                   dl.rdflib_term(quad.object)))
     return found
 
 

@@ -176,7 +176,7 @@ def document_graph(graph_iri: str) -> Graph:
         graph.bind(prefix, namespace, override=True)
     rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph_iri}> {{ ?s ?p ?o }} }}")
     for row in rows:
-        graph.add((dl._rdflib_term(row["s"]), dl._rdflib_term(row["p"]), dl._rdflib_term(row["o"])))
+        graph.add((dl.rdflib_term(row["s"]), dl.rdflib_term(row["p"]), dl.rdflib_term(row["o"])))
     return graph
 
 

@@ -190,6 +190,7 @@ class Downloads:
         self.base = store.base
         self.editions = editions_of(store)
         self.entries: dict[str, Entry] = {}
+        self._by_scope: dict[str | None, list[Entry]] = {}  # edition IRI (None: the whole) -> its files
         for ext, syntax in SYNTAXES.items():
             path = f"{DOWNLOAD_PATH}{WHOLE}.{ext}"
             self._add(Entry(path, syntax.media_type, syntax.name, None, "rdf", ext))
@@ -206,15 +207,16 @@ class Downloads:
 
     def _add(self, entry: Entry) -> None:
         self.entries[entry.path] = entry
+        self._by_scope.setdefault(entry.edition.iri if entry.edition else None, []).append(entry)
 
     def entry(self, path: str) -> Entry | None:
         return self.entries.get(path)
 
     def whole(self) -> list[Entry]:
-        return [e for e in self.entries.values() if e.edition is None]
+        return self._by_scope.get(None, [])
 
     def of_edition(self, edition: Edition) -> list[Entry]:
-        return [e for e in self.entries.values() if e.edition == edition]
+        return self._by_scope.get(edition.iri, [])
 
     def built(self, entry: Entry) -> Built:
         with self._lock:
@@ -397,7 +399,7 @@ def relabel_blank_nodes(quads: list[Quad]) -> list[Quad]:
     return [Quad(relabel(q.subject), q.predicate, relabel(q.object), q.graph_name) for q in quads]
 
 
-def _rdflib_term(term):
+def rdflib_term(term):
     import rdflib
 
     if isinstance(term, NamedNode):
