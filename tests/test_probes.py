@@ -197,6 +197,26 @@ def test_hostile_bodies(server, name, headers, body):
     assert 400 <= reply.status < 500, (reply.status, reply.text[:300])
 
 
+# Deep nesting within MAX_QUERY_LENGTH: a recursive parser must refuse it, not overflow its stack.
+DEEP_QUERIES = [
+    ("parentheses", "SELECT * WHERE {{ FILTER({open}1{close}) }}", "(", ")"),
+    ("braces", "SELECT * WHERE {open}?s ?p ?o{close}", "{ ", " }"),
+    ("optional", "SELECT * WHERE {open}?s ?p ?o{close}", "{ ?s ?p ?o OPTIONAL ", " }"),
+]
+
+
+@pytest.mark.parametrize(("name", "template", "opener", "closer"), DEEP_QUERIES,
+                         ids=[d[0] for d in DEEP_QUERIES])
+def test_deeply_nested_query_is_a_clear_4xx(server, name, template, opener, closer):
+    depth = 10_000
+    query = template.format(open=opener * depth, close=closer * depth)
+    assert len(query) < 100_000  # under the default MAX_QUERY_LENGTH: this is about depth, not size
+    reply = ask(server, query)
+    assert 400 <= reply.status < 500, (reply.status, reply.text[:300])
+    after = ask(server, "ASK { ?s ?p ?o }")
+    assert after.status == 200 and boolean(after.media_type, after.body) is True
+
+
 def send_large(server, headers: dict[str, str], size: int):
     """POST `size` bytes; the server may answer 413 and close before it has read them all."""
     import http.client
