@@ -190,8 +190,10 @@ def measure_size(plans: int, seconds: float) -> dict:
                                            stderr=out, start_new_session=True, cwd=BENCH)
             try:
                 results[f"{name}_start_s"] = wait_for(probe, process, log)
+                results[f"{name}_load_before"] = os.getloadavg()[0]
                 for target_name, cell in measure(url, targets, seconds).items():
                     results[(name, target_name)] = cell
+                results[f"{name}_load_after"] = os.getloadavg()[0]
             finally:
                 endpoint.stop(process)
         return results
@@ -232,7 +234,10 @@ def report(sizes: list[dict], seconds: float) -> str:
         lines += [f"## {size['plans']} plan(s): {size['how']}", "",
                   f"Start to first answer: floor {size['floor_start_s']:.1f} s, "
                   f"planlod {size['planlod_start_s']:.1f} s (store built), "
-                  f"{size['uncached_start_s']:.1f} s (store reused).",
+                  f"{size['uncached_start_s']:.1f} s (store reused). Machine load (1-minute average, "
+                  "before → after each server's cells; other processes share these 2 cores): "
+                  + ", ".join(f"{n} {size[n + '_load_before']:.1f} → {size[n + '_load_after']:.1f}"
+                              for n in ("floor", "planlod", "uncached")) + ".",
                   "", "| target | req/s | p50 ms | p99 ms | p50 / floor p50 | p99 / floor p99 | errors |",
                   "|---|---:|---:|---:|---:|---:|---:|",
                   row(TARGETS[0].name, floor, floor)]
