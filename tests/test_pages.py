@@ -91,6 +91,9 @@ def test_edition_page_lists_top_level_and_shows_its_diagram(client):
     assert [text(li).split()[0] for li in doc.xpath("//ol[@class='children']/li")] == ["Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ"]
     svg = doc.xpath("//div[@class='diagram-frame']/svg")
     assert len(svg) == 1
+    # The diagram's text alternative: the whole hierarchy as nested lists (4 + 11 + 21 links).
+    outline = doc.xpath("//section[@class='diagram-section']//details[@class='outline']//a")
+    assert len(outline) == 36
     download = doc.xpath("//section[@class='diagram-section']//a[@download]")[0].get("href")
     assert download == "/diagram/072044/lifelong-learning-plan/5.svg"
     assert client.get(download).mimetype == "image/svg+xml"

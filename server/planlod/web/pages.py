@@ -34,7 +34,7 @@ from .diagram import diagram_svg, inline_svg
 from .errors import abort_with
 from .i18n import COOKIE, TERM_LABELS, LangText, other_lang, page_lang, ui
 from .negotiation import Format, NotAcceptable, UnknownFormat, available, choose
-from .outline import edition_of
+from .outline import edition_of, load_outline
 from .page_cache import cached
 from .store_access import get_store
 
@@ -496,7 +496,7 @@ def render_page(description: rdf.Description, lang: str) -> str:
     if edition == iri:
         svg = diagram_svg(iri, lang, local_url)
         if svg:
-            diagram = {"svg": inline_svg(svg, ui(lang)["diagram"]),
+            diagram = {"svg": inline_svg(svg, ui(lang)["diagram"]), "outline": load_outline(get_store(), iri),
                        "href": "/diagram/" + iri[len(base()) + 3:] + ".svg"
                                + ("?lang=en" if lang == "en" else "")}
     formats = [{"name": rdf.FORMAT_NAMES[s], "media": m, "href": document_url(iri, s)}
