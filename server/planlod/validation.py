@@ -5,6 +5,7 @@ API (stable: `planlod validate` and the server's start-up gate call it):
     from planlod.graph.dataset import discover
     from planlod.validation import validate_sources
     report = validate_sources(discover(ontology_dir, shapes_dir, data_dir, base), base)
+    # keyword-only: engine="hybrid" (default; SHACL-SPARQL constraints in pyoxigraph) or "pyshacl"
     report.conforms        # False when any result has severity sh:Violation (warnings do not fail)
     report.results         # [ValidationResult(focus_node, path, value, severity, source_shape,
                            #                   message_ja, message_en, source_file), ...]
