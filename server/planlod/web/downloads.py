@@ -26,7 +26,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, Variable, serialize
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    RdfFormat,
+    Store,
+    Variable,
+    serialize,
+)
 
 from .. import iris, outline
 from ..graph.store import DatasetStore
@@ -226,8 +236,15 @@ class Downloads:
                     for ext, body in self._rdf_scope(entry.edition).items():
                         path = entry.path[: -len(entry.ext)] + ext
                         self._built[path] = Built(body, hashlib.sha256(body).hexdigest())
+                elif entry.kind == "csv":  # one read of the outline serves both CSV files
+                    rows = outline.outline_rows(self.store.query, self.base, entry.edition.iri)
+                    folder = entry.path.rsplit("/", 1)[0]
+                    for name, (_, bom) in OUTLINE_FILES.items():
+                        if bom is not None:
+                            body = outline.write_csv(rows, bom=bom)
+                            self._built[f"{folder}/{name}"] = Built(body, hashlib.sha256(body).hexdigest())
                 else:
-                    body = self._build(entry)
+                    body = self._csvw(entry.edition)
                     self._built[entry.path] = Built(body, hashlib.sha256(body).hexdigest())
                 found = self._built[entry.path]
             return found
@@ -251,12 +268,6 @@ class Downloads:
         quads = relabel_blank_nodes(quads)
         return sorted(quads, key=lambda q: (q.graph_name.value, str(q.subject), str(q.predicate),
                                             str(q.object)))
-
-    def _build(self, entry: Entry) -> bytes:
-        if entry.kind == "csv":
-            rows = outline.outline_rows(self.store.query, self.base, entry.edition.iri)
-            return outline.write_csv(rows, bom=OUTLINE_FILES[entry.filename][1])
-        return self._csvw(entry.edition)
 
     def _rdf_scope(self, edition: Edition | None) -> dict[str, bytes]:
         """The scope in every syntax: ext -> bytes."""
@@ -302,7 +313,15 @@ def jsonld_document(quads: list[Quad], base: str) -> bytes:
         by_graph.setdefault(quad.graph_name.value, []).append(quad)
     named = [{"@id": name, "@graph": compactor.nodes(graph_quads)}
              for name, graph_quads in sorted(by_graph.items())]
-    return canonical_json({"@context": context_url(base), "@graph": named}, sort_arrays=True)
+    # Nodes and values come in the order of the sorted quads, so the bytes are stable without sorting.
+    return canonical_json({"@context": context_url(base), "@graph": named})
+
+
+def jsonld_self_contained(triples, base: str) -> bytes:
+    """One default graph, the context embedded (for the catalog and VoID: read without a second fetch)."""
+    quads = sorted((Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in triples),
+                   key=lambda q: (str(q.subject), str(q.predicate), str(q.object)))
+    return canonical_json({"@context": jsonld_context(base), "@graph": _Compactor(base).nodes(quads)})
 
 
 class _Compactor:
@@ -413,24 +432,9 @@ def rdflib_term(term):
     return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
-def canonical_json(document, sort_arrays: bool = False) -> bytes:
-    """Stable bytes: keys sorted; with `sort_arrays`, JSON-LD arrays too (their order carries no meaning
-    there, except in @list and @context, which keep theirs). Other documents (CSVW: column order
-    matters) keep their arrays as built."""
-    value = _sorted_arrays(document) if sort_arrays else document
-    return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
-
-
-def _sorted_arrays(value):
-    if isinstance(value, dict):
-        return {key: (item if key in ORDERED_KEYS else _sorted_arrays(item)) for key, item in value.items()}
-    if isinstance(value, list):
-        items = [_sorted_arrays(item) for item in value]
-        return sorted(items, key=lambda item: json.dumps(item, ensure_ascii=False, sort_keys=True))
-    return value
-
-
-ORDERED_KEYS = ("@list", "@context")
+def canonical_json(document) -> bytes:
+    """Stable bytes: keys sorted, arrays as built (their order is the sorted input's)."""
+    return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
 
 
 def _version_key(store: DatasetStore):
