@@ -10,6 +10,7 @@ never mistaken for one. Anything it cannot make sense of is left to pyoxigraph's
 syntax errors with line and column.
 """
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -67,7 +68,10 @@ def tokens(text: str) -> list[tuple[str, str]]:
     return found
 
 
+@functools.lru_cache(maxsize=1024)
 def analyse(text: str) -> QueryText:
+    """The facts above for `text`; cached, as endpoints see the same queries again and again (callers
+    must not modify the result)."""
     toks = tokens(text)
     result = QueryText()
     prefixes: dict[str, str] = {}
