@@ -512,6 +512,15 @@ def test_a_cut_construct_keeps_whole_triples(limited_app, app):
     assert len(got) == 5 and set(got) <= set(store_graph(app, HIERARCHY))
 
 
+def test_a_construct_limit_does_not_bound_its_triples(limited_app):
+    # LIMIT 3 solutions of two triples each: 6 triples, one over the cap of 5.
+    query = PREFIXES + f"""CONSTRUCT {{ ?e skos:notation ?n ; skos:inScheme <{EDITION}> }}
+    WHERE {{ GRAPH <{EDITION}> {{ ?e a plan:PlanElement ; skos:notation ?n }} }} LIMIT 3"""
+    response = limited_app.test_client().get("/sparql", query_string={"query": query, "format": "nt"})
+    assert response.headers["X-Result-Truncated"] == "true"
+    assert len(parse_rdf(response.data, "nt")) == 5
+
+
 def test_a_result_within_the_limit_is_not_marked(limited_app):
     response = limited_app.test_client().get("/sparql", query_string={"query": ELEMENTS + " LIMIT 5"})
     assert "X-Result-Truncated" not in response.headers

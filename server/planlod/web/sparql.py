@@ -328,8 +328,11 @@ def sparql() -> Response:
         base_iri=request.base_url, union_default_graph=not text.has_dataset_clause,
         default_graph=req.default_graphs if req.has_protocol_dataset else None,
         named_graphs=req.named_graphs if req.has_protocol_dataset else None,
+        # A SELECT's own LIMIT may already keep it within the cap (then no counting is needed); a
+        # CONSTRUCT's LIMIT counts solutions, not the triples each one makes, so it never does.
         max_rows=max_rows, within_limit=text.form == "ASK" or (
-            max_rows is not None and text.limit is not None and text.limit <= max_rows))
+            text.form == "SELECT" and max_rows is not None and text.limit is not None
+            and text.limit <= max_rows))
     version = getattr(get_store(), "version", "")
     etag = result_key(version, job, bom, text.form)
     headers = conditional_headers(etag)
