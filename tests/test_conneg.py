@@ -292,3 +292,14 @@ def test_every_iri_the_dataset_mints_answers(client):
         data = client.get(id_path(iri), headers={"Accept": "application/n-triples"}, follow_redirects=True)
         assert data.status_code == 200, iri
         assert f"<{iri}>" in data.get_data(as_text=True), iri
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/id/a%20b", 404), ("/id/a%3Eb", 404), ("/doc/a%7Bb.ttl", 404), ("/doc/a%22b", 404),
+    ("/diagram/a%20b.svg", 404), ("/resource?iri=foo%20bar", 400), ("/resource?iri=relative", 400),
+    ("/resource?iri=" + "x" * 5000, 400), ("/id/%00", 404),
+])
+def test_what_is_not_an_iri_gets_a_clear_error_not_a_500(client, path, status):
+    response = client.get(path, headers={"Accept": "text/plain"})
+    assert response.status_code == status
+    assert response.mimetype == "text/plain"

@@ -73,7 +73,22 @@ def base() -> str:
 
 
 def iri_for_id_path(path: str) -> str:
-    return base() + "id/" + path
+    """{base}id/<path>; a path that makes no valid IRI (a space, <, >, {, …) is a 404: no such thing."""
+    return checked_iri(base() + "id/" + path, 404)
+
+
+MAX_IRI_CHARS = 2000
+
+
+def checked_iri(iri: str, status: int) -> str:
+    """`iri` if it is an absolute IRI the store could hold; otherwise a clear error with `status`."""
+    if len(iri) > MAX_IRI_CHARS:
+        abort_with(status, f"The IRI is longer than {MAX_IRI_CHARS} characters.")
+    try:
+        NamedNode(iri)
+    except ValueError as error:
+        abort_with(status, f"Not a valid absolute IRI ({error}): {iri[:200]!r}")
+    return iri
 
 
 def local_url(iri: str, lang: str | None = None) -> str:
@@ -186,6 +201,7 @@ def resource(suffix: str | None):
                                "/ 表示する IRI を iri= で指定してください。")
     if suffix is not None and suffix not in rdf.FORMATS and suffix != "html":
         abort_with(404, f"No format .{suffix}; use one of .{', .'.join(rdf.FORMATS)} or .html")
+    checked_iri(iri, 400)  # the client named something that is not an IRI
     if iri.startswith(base() + "id/"):
         # Ours: send the client to the canonical document.
         return redirect(document_url(iri, suffix), code=301)
