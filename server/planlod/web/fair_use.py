@@ -1,6 +1,6 @@
 """Fair use: a per-client request rate limit, answered with 429 and `Retry-After`.
 
-flask-limiter counts requests per client address in memory. Settings (environment
+flask-limiter counts requests per client address in memory (sliding-window counter). Settings (environment
 `PLANLOD_RATELIMIT_…` in deployment):
   RATELIMIT_ENABLED   on by default (safe by default); tests turn it off
   RATELIMIT_DEFAULT   the limit per client, in flask-limiter's notation, e.g. "120 per minute"
@@ -26,7 +26,10 @@ DEFAULTS = {
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_DEFAULT": "120 per minute; 3000 per hour",
     "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_STRATEGY": "moving-window",
+    # Two counters per client, close to a moving window. "moving-window" keeps a timestamp per hit:
+    # up to 3000 floats per client address at the default limit, memory an address-rotating client
+    # could grow at will.
+    "RATELIMIT_STRATEGY": "sliding-window-counter",
     # We set Retry-After ourselves on 429 only; flask-limiter would put it on every response.
     "RATELIMIT_HEADERS_ENABLED": False,
 }
