@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 import rdflib
@@ -193,12 +194,14 @@ def test_files_are_built_once_per_dataset_version(app):
         assert first.built(entry) is built  # cached bytes, not rebuilt
 
 
-def test_bytes_are_the_same_in_every_process(app, files):
-    """Another load of the same files (fresh random blank-node labels) gives the same bytes."""
-    other = create_app({"TESTING": True, "RATELIMIT_ENABLED": False})
+def test_bytes_are_the_same_in_every_process(app, files, tmp_path):
+    """Another load of the same files (fresh random blank-node labels, its own store directory, so
+    nothing is read from the first one's cache) gives the same bytes."""
+    other = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "STORE_DIR": str(tmp_path / "store")})
     with app.app_context():
         ours = {path: dl.get_downloads().built(entry).sha256 for path, entry in files}
     with other.app_context():
+        assert not (dl.get_downloads().cache_dir / "download").exists()  # a fresh build
         entries = dl.get_downloads().entries.items()
         theirs = {path: dl.get_downloads().built(entry).sha256 for path, entry in entries}
     assert ours == theirs
@@ -256,3 +259,31 @@ def test_csvw_metadata_describes_the_two_csv_files(app, client):
         assert cell in column["titles"]["ja"]  # CSVW matches the header row against the titles
     # It is JSON-LD too: the CSVW context gives it RDF meaning (no fetch needed to read the JSON).
     assert meta["@context"][0] == "http://www.w3.org/ns/csvw"
+
+
+def test_files_are_kept_beside_the_store_and_shared_with_other_processes(app, client):
+    """The cache directory belongs to this version of the on-disk store; another process (a second
+    Downloads over the same store stands in for it) reads the files instead of building them."""
+    with app.app_context():
+        downloads = dl.get_downloads()
+        entry = downloads.entry("download/072044/lifelong-learning-plan/5.trig")
+        built = downloads.built(entry)
+        assert built.file is not None and built.file.is_relative_to(Path(get_store().path).parent)
+        assert hashlib.sha256(built.file.read_bytes()).hexdigest() == built.sha256
+        other = dl.Downloads(get_store())
+        assert other.built(entry) == built
+        assert entry.path not in {path for path in other._built if path != entry.path}
+    response = client.get("/" + entry.path, headers={"Range": "bytes=0-9"})
+    assert response.status_code == 206 and response.data == built.file.read_bytes()[:10]
+
+
+def test_large_files_are_streamed_from_the_cache_directory(app, client, monkeypatch):
+    monkeypatch.setattr(dl, "STREAM_ABOVE", 0)
+    with app.app_context():
+        built = dl.get_downloads().built(dl.get_downloads().entry("download/planlod.nq"))
+    with client.get("/download/planlod.nq") as response:
+        assert response.status_code == 200 and response.is_streamed
+        assert response.get_data() == built.read()
+        assert response.headers["ETag"].strip('"') == built.sha256
+    with client.get("/download/planlod.nq", headers={"Range": "bytes=10-19"}) as response:
+        assert response.status_code == 206 and response.get_data() == built.read()[10:20]

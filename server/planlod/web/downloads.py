@@ -19,13 +19,18 @@ so every worker of a server computes the same checksums.
 """
 
 import base64
+import contextlib
+import fcntl
 import hashlib
 import json
+import logging
+import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, render_template, request, send_file
 from pyoxigraph import (
     BlankNode,
     DefaultGraph,
@@ -45,6 +50,7 @@ from .i18n import other_lang, page_lang, ui
 from .store_access import get_store
 
 bp = Blueprint("downloads", __name__)
+log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "planlod.downloads"
 WHOLE = "planlod"  # the file name of the whole-dataset dumps
@@ -80,6 +86,7 @@ OUTLINE_FILES = {  # file name -> (media type, with BOM?)
 }
 # Media types whose charset a client must be told (text/*); the others are UTF-8 by definition.
 TEXT_MEDIA_TYPES = {"text/turtle", CSV_MEDIA_TYPE}
+STREAM_ABOVE = 8 << 20  # bytes: files from the cache directory larger than this are streamed
 
 
 def prefixes(base: str) -> dict[str, str]:
@@ -155,12 +162,15 @@ class Entry:
 
 @dataclass(frozen=True)
 class Built:
-    body: bytes
-    sha256: str  # hex
+    """A built file: its checksum and size, and its bytes in memory or in the store's cache directory."""
 
-    @property
-    def size(self) -> int:
-        return len(self.body)
+    sha256: str  # hex
+    size: int
+    body: bytes | None = None
+    file: Path | None = None
+
+    def read(self) -> bytes:
+        return self.body if self.body is not None else self.file.read_bytes()
 
 
 EDITIONS_QUERY = """
@@ -214,6 +224,10 @@ class Downloads:
                 self._add(Entry(f"{DOWNLOAD_PATH}{edition.path}/{name}", media_type, label, edition, kind))
         self._built: dict[str, Built] = {}
         self._lock = threading.RLock()
+        # Files go to disk beside an on-disk store (shared by the server's workers, kept across restarts
+        # while the data is unchanged); with an in-memory or external store they stay in memory.
+        path = getattr(store, "path", None)
+        self.cache_dir: Path | None = Path(path).parent / "downloads" if path else None
 
     def _add(self, entry: Entry) -> None:
         self.entries[entry.path] = entry
@@ -230,24 +244,73 @@ class Downloads:
 
     def built(self, entry: Entry) -> Built:
         with self._lock:
-            found = self._built.get(entry.path)
-            if found is None:
+            found = self._built.get(entry.path) or self._cached(entry.path)
+            if found is not None:
+                return found
+            with self._across_processes():
+                found = self._cached(entry.path)  # another worker may have built it while we waited
+                if found is not None:
+                    return found
                 if entry.kind == "rdf":  # one read of the scope's quads serves all five syntaxes
                     for ext, body in self._rdf_scope(entry.edition).items():
-                        path = entry.path[: -len(entry.ext)] + ext
-                        self._built[path] = Built(body, hashlib.sha256(body).hexdigest())
+                        self._keep(entry.path[: -len(entry.ext)] + ext, body)
                 elif entry.kind == "csv":  # one read of the outline serves both CSV files
                     rows = outline.outline_rows(self.store.query, self.base, entry.edition.iri)
                     folder = entry.path.rsplit("/", 1)[0]
                     for name, (_, bom) in OUTLINE_FILES.items():
                         if bom is not None:
-                            body = outline.write_csv(rows, bom=bom)
-                            self._built[f"{folder}/{name}"] = Built(body, hashlib.sha256(body).hexdigest())
+                            self._keep(f"{folder}/{name}", outline.write_csv(rows, bom=bom))
                 else:
-                    body = self._csvw(entry.edition)
-                    self._built[entry.path] = Built(body, hashlib.sha256(body).hexdigest())
-                found = self._built[entry.path]
-            return found
+                    self._keep(entry.path, self._csvw(entry.edition))
+            return self._built[entry.path]
+
+    # ---- the cache directory: beside the on-disk store, so it goes when that version of the store goes ----
+
+    def _cached(self, path: str) -> Built | None:
+        if self.cache_dir is None:
+            return None
+        target, checksum = self.cache_dir / path, self.cache_dir / (path + ".sha256")
+        if not checksum.exists():  # written after the file: its presence means the file is complete
+            return None
+        found = self._built[path] = Built(checksum.read_text().strip(), target.stat().st_size, file=target)
+        return found
+
+    def _keep(self, path: str, body: bytes) -> None:
+        digest = hashlib.sha256(body).hexdigest()
+        if self.cache_dir is not None:
+            target = self.cache_dir / path
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                checksum = target.with_name(target.name + ".sha256")
+                for file, data in ((target, body), (checksum, digest.encode())):
+                    partial = file.with_name(f"{file.name}.{os.getpid()}.partial")
+                    partial.write_bytes(data)
+                    os.replace(partial, file)
+                self._built[path] = Built(digest, len(body), file=target)
+                return
+            except OSError as error:  # a read-only store directory: keep the files in memory instead
+                log.warning("downloads: cannot write %s (%s); keeping files in memory", target, error)
+                self.cache_dir = None
+        self._built[path] = Built(digest, len(body), body=body)
+
+    @contextlib.contextmanager
+    def _across_processes(self):
+        """gunicorn's workers share the cache directory: one builds a file while the others wait for it."""
+        if self.cache_dir is None:
+            yield
+            return
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            handle = open(self.cache_dir / ".lock", "a+b")  # noqa: SIM115  closed below
+        except OSError:
+            yield
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # ---- building ----
 
@@ -467,7 +530,10 @@ def _file_response(entry: Entry, built: Built) -> Response:
         media_type += "; charset=utf-8"
         if entry.kind == "csv":
             media_type += "; header=present"  # RFC 7111
-    response = Response(built.body, mimetype=None, content_type=media_type)
+    if built.file is not None and built.size > STREAM_ABOVE:  # big dumps: streamed, not read into memory
+        response = send_file(built.file, mimetype=media_type, conditional=False, etag=False, max_age=300)
+    else:
+        response = Response(built.read(), content_type=media_type)
     response.set_etag(built.sha256)
     # RFC 9530: lets a client check the bytes it got against the checksum we list.
     digest = base64.b64encode(bytes.fromhex(built.sha256)).decode()
@@ -479,7 +545,8 @@ def _file_response(entry: Entry, built: Built) -> Response:
         response.headers["Link"] = f'<{metadata}>; rel="describedby"; type="{CSVW_MEDIA_TYPE}"'
     if entry.ext == "jsonld":
         response.headers["Link"] = f'</{CONTEXT_PATH}>; rel="http://www.w3.org/ns/json-ld#context"'
-    return response.make_conditional(request)
+    # Ranges let a client resume a large dump.
+    return response.make_conditional(request, accept_ranges=True, complete_length=built.size)
 
 
 @bp.get("/download/<path:name>")
