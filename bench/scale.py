@@ -38,7 +38,7 @@ sys.path.insert(0, str(PROJECT / "tests"))  # the real-server helpers the tests 
 sys.path.insert(0, str(BENCH))
 
 import generate  # noqa: E402  (bench/generate.py: the synthetic plans and their SDG link sets)
-from external_stores import oxigraph_load, running_oxigraph  # noqa: E402
+from external_stores import OXIGRAPH, oxigraph_load, running_oxigraph  # noqa: E402
 from planlod.config import DEFAULT_BASE_IRI  # noqa: E402
 from planlod.graph.dataset import discover  # noqa: E402
 from planlod.graph.external_load import write_nquads  # noqa: E402
@@ -113,7 +113,7 @@ def versions() -> dict[str, str]:
     for package in ("pyoxigraph", "oxigraph", "flask", "gunicorn", "planlod"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             found[package] = metadata.version(package)
-    cli = subprocess.run(["oxigraph", "--version"], capture_output=True, text=True, check=False)
+    cli = subprocess.run([OXIGRAPH, "--version"], capture_output=True, text=True, check=False)
     found["oxigraph CLI"] = cli.stdout.strip()
     return found
 

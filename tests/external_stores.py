@@ -18,8 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from planlod.graph.external_load import oxigraph_cli
 from servers import free_port
 
+# The CLI from the test extras; in CI's virtualenv it sits beside the python, not necessarily on PATH.
+OXIGRAPH = oxigraph_cli() or "oxigraph"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 
@@ -37,7 +40,7 @@ class OxigraphServer:
 
 
 def oxigraph_load(nquads: Path, location: Path) -> None:
-    subprocess.run(["oxigraph", "load", "--location", str(location), "--file", str(nquads)],
+    subprocess.run([OXIGRAPH, "load", "--location", str(location), "--file", str(nquads)],
                    check=True, capture_output=True)
 
 
@@ -63,7 +66,7 @@ def running_oxigraph(location: Path, union_default_graph: bool = True,
         extra_args = ("--union-default-graph", *extra_args)
     port = free_port()
     log = location.with_name(location.name + f"-{port}.log")
-    command = ["oxigraph", "serve-read-only", "--location", str(location),
+    command = [OXIGRAPH, "serve-read-only", "--location", str(location),
                "--bind", f"127.0.0.1:{port}", *extra_args]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=out, start_new_session=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from planlod.cli import main
 from planlod.config import DEFAULT_BASE_IRI
+from planlod.graph.external_load import oxigraph_cli
 from planlod.graph.store import DatasetStore
 from pyoxigraph import RdfFormat, Store, parse
 
@@ -32,7 +33,7 @@ def test_dump_holds_exactly_what_the_embedded_store_holds(tmp_path):
 
 
 def test_dump_loads_into_oxigraph(tmp_path, capsys):
-    if shutil.which("oxigraph") is None:
+    if oxigraph_cli() is None:
         pytest.fail("the oxigraph CLI (PyPI oxigraph, in the test extras) is needed")
     assert main([*dump_args(tmp_path / "dataset.nq"), "--oxigraph", str(tmp_path / "store")]) == 0
     assert "serve-read-only" in capsys.readouterr().out

@@ -45,11 +45,18 @@ def write_nquads(sources: list[Source], base: str, out: Path) -> int:
     return count
 
 
-def load_into_oxigraph(nquads: Path, location: Path, executable: str = "oxigraph") -> None:
+def oxigraph_cli() -> str | None:
+    """The `oxigraph` CLI (PyPI `oxigraph`): beside this Python first, as a virtualenv installs it (its bin/
+    need not be on PATH when the venv's python is run directly), then on PATH."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    return str(beside) if beside.is_file() else shutil.which("oxigraph")
+
+
+def load_into_oxigraph(nquads: Path, location: Path) -> None:
     """`oxigraph load` (the Rust CLI from PyPI `oxigraph`) of the dump into an on-disk store at `location`."""
-    program = shutil.which(executable)
+    program = oxigraph_cli()
     if program is None:
-        raise ExternalLoadError(f"{executable}: not found (pip install oxigraph)")
+        raise ExternalLoadError("oxigraph: the CLI is not installed (pip install oxigraph)")
     result = subprocess.run([program, "load", "--location", str(location), "--file", str(nquads)],
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
