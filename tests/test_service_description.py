@@ -139,7 +139,30 @@ def test_graph_sizes_match_what_the_endpoint_counts(client, description):
     assert iris.thing_iri("072044", "lifelong-learning-plan", 5) in stated
     (default_graph,) = description.objects(dataset, SD.defaultGraph)
     union = int(description.value(default_graph, VOID.triples))
+    distinct = "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?s ?p ?o { GRAPH ?g { ?s ?p ?o } } }"
+    reply = app_request(client, "POST", "/sparql",
+                        {"Content-Type": "application/sparql-query",
+                         "Accept": "application/sparql-results+json"}, distinct.encode())
+    assert union == int(rows(reply.media_type, reply.body)[0]["n"])
     assert max(counted.values()) <= union <= sum(counted.values())
+
+
+def test_a_large_store_states_per_graph_counts_without_the_costly_union_count(app, monkeypatch):
+    from planlod.web import service_description
+
+    monkeypatch.setattr(service_description, "UNION_COUNT_MAX_QUADS", 10)
+    with app.app_context():
+        store = get_store()
+        monkeypatch.delitem(service_description._graph_sizes, store, raising=False)
+        triples = describe_service(store, {}, "http://example.org/sparql")
+    service_description._graph_sizes.pop(store, None)  # the next test counts again, in full
+    described = rdflib.Graph().parse(data=serialize(triples, format=RdfFormat.N_TRIPLES), format="nt")
+    (dataset,) = described.objects(service_of(described), SD.defaultDataset)
+    (default_graph,) = described.objects(dataset, SD.defaultGraph)
+    assert described.value(default_graph, VOID.triples) is None
+    assert any("union" in str(c) for c in described.objects(default_graph, RDFS.comment))
+    named = list(described.objects(dataset, SD.namedGraph))
+    assert named and all(described.value(described.value(n, SD.graph), VOID.triples) for n in named)
 
 
 LIMITS = {"QUERY_TIMEOUT": 7, "MAX_QUERY_LENGTH": 5000, "MAX_CONTENT_LENGTH": 65536,
