@@ -235,9 +235,26 @@ def test_forked_processes_do_not_share_the_parents_connection(remote):
     assert counts == [expected] * 24
 
 
-def test_unreachable_store_is_a_store_error():
-    with pytest.raises(RemoteStoreError, match="unreachable"):
-        RemoteStore.connect(f"http://127.0.0.1:{free_port()}/query", "https://w3id.org/planlod/", timeout=5)
+def test_unreachable_store_at_start_names_the_setting():
+    url = f"http://127.0.0.1:{free_port()}/query"
+    with pytest.raises(RemoteStoreError, match=f"STORE={url}: .*unreachable"):
+        RemoteStore.connect(url, "https://w3id.org/planlod/", timeout=5)
+
+
+def test_store_gone_after_start_is_a_5xx_that_does_not_reveal_its_address(store_dir):
+    with running_oxigraph(store_dir) as server:
+        app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "STORE": server.query_url})
+    with app.app_context():
+        store = get_store()
+        with pytest.raises(RemoteStoreError, match="unreachable") as raised:
+            store.query("ASK { ?s ?p ?o }")
+        assert server.url.split("//")[1] not in str(raised.value)
+    response = app.test_client().post("/sparql", data={"query": "ASK { ?s ?p ?o }"},
+                                      headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code >= 500
+    assert_no_traceback(response.get_data())
+    assert server.url.split("//")[1] not in response.get_data(as_text=True)
+    store.close()
 
 
 @pytest.mark.parametrize("url", ["ftp://example.org/sparql", "not a url", "http:///query"])

@@ -116,6 +116,13 @@ class RemoteStore:
         try:
             store.check_union_default_graph()
             store.refresh()
+        except RemoteStoreError as error:
+            store.close()
+            if isinstance(error, RemoteStoreConfigError):
+                raise
+            # Query-time messages leave the store's address out (they can reach clients); the operator's
+            # start-up message names it.
+            raise type(error)(f"STORE={endpoint}: {error}") from None
         except BaseException:
             store.close()
             raise
@@ -167,10 +174,10 @@ class RemoteStore:
             message = _message(body) or "the external store rejected the query as malformed"
             raise SyntaxError(_unshifted(message, len(sent) - len(sparql)))
         if status == 206:  # Virtuoso's "anytime" answer: cut at its time limit, so not the whole answer
-            raise RemoteStoreError(f"external store {self.endpoint} sent a partial answer (HTTP 206, its "
+            raise RemoteStoreError("the external store sent a partial answer (HTTP 206, its "
                                    "time or row limit was reached); partial results are never passed on")
         if status != 200:
-            raise RemoteStoreError(f"external store {self.endpoint} answered HTTP {status}: "
+            raise RemoteStoreError(f"the external store answered HTTP {status}: "
                                    f"{_message(body)[:300]}")
         return _parse_results(content_type, body)
 
@@ -274,17 +281,17 @@ class RemoteStore:
             except TimeoutError:
                 self._drop_connection()
                 raise RemoteStoreTimeout(
-                    f"external store {self.endpoint} gave no answer within {timeout:g} s (HTTP timeout)"
+                    f"the external store gave no answer within {timeout:g} s (HTTP timeout)"
                 ) from None
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
                 self._drop_connection()
                 if attempt == 2:
-                    raise RemoteStoreError(f"external store {self.endpoint}: {error}") from None
+                    raise RemoteStoreError(f"the external store closed the connection: {error}") from None
             except (OSError, http.client.HTTPException) as error:
                 self._drop_connection()
                 if isinstance(error, RemoteStoreError):
                     raise
-                raise RemoteStoreError(f"external store {self.endpoint} unreachable: {error}") from None
+                raise RemoteStoreError(f"the external store is unreachable: {error}") from None
         raise AssertionError("unreachable")
 
     def _read(self, response: http.client.HTTPResponse, sock, deadline: float) -> bytes:
