@@ -9,6 +9,7 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from planlod.web.app import create_app
 from planlod.web.health import ACCESS_LOGGER, DURATION_BUCKETS, SNAPSHOT_INTERVAL, query_hash
 from servers import app_request, http_request, running_server
 
@@ -72,6 +73,29 @@ def test_healthz_reports_the_loaded_store(client, app):
         (row,) = store.query("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")
         assert body["triples"] == int(row["n"].value) > 0
         assert body["graphs"] == len(store.graphs())
+
+
+def test_healthz_asks_an_external_store_and_says_when_it_stops_answering(app, tmp_path):
+    """With STORE on a real Oxigraph server: 200 while it answers, 503 once it is gone."""
+    from external_stores import oxigraph_load, running_oxigraph
+    from planlod.graph.external_load import write_nquads
+    from planlod.web.store_access import get_store
+
+    with app.app_context():
+        embedded = get_store()
+        dump = tmp_path / "dataset.nq"
+        write_nquads(embedded.sources, embedded.base, dump)
+    oxigraph_load(dump, tmp_path / "store")
+    with running_oxigraph(tmp_path / "store") as oxigraph:
+        remote_app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "STORE": oxigraph.query_url})
+        remote_client = remote_app.test_client()
+        reply = app_request(remote_client, "GET", "/healthz")
+        assert reply.status == 200, reply.text
+        assert json.loads(reply.body)["triples"] == len(embedded)
+    reply = app_request(remote_client, "GET", "/healthz")  # the Oxigraph server is stopped now
+    assert reply.status == 503
+    assert json.loads(reply.body)["status"] == "unavailable"
+    assert "Traceback" not in reply.text
 
 
 # -- the access log --

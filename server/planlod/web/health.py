@@ -28,6 +28,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
+from ..graph.remote_store import RemoteStore
 from .store_access import get_store
 
 bp = Blueprint("health", __name__)
@@ -37,6 +38,7 @@ EXTENSION_KEY = "planlod.metrics"
 # Seconds; spans a cached hit (ms) to a query stopped by the default 30 s limit.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 SNAPSHOT_INTERVAL = 1.0
+HEALTH_QUERY_TIMEOUT = 2.0  # seconds an external store has to answer /healthz's ASK {}
 QUERY_HASH_LENGTH = 16
 # A direct POST body is hashed as sent, up to this size (bytes); larger ones were refused anyway.
 MAX_HASHED_BODY = 1 << 20
@@ -208,12 +210,26 @@ def get_metrics() -> Metrics:
 
 # -- routes --
 
+def store_answers(store) -> bool:
+    """Whether the store answers a query now: instant in-process; an external store is asked, briefly."""
+    try:
+        if isinstance(store, RemoteStore):
+            return bool(store.query("ASK {}", timeout=HEALTH_QUERY_TIMEOUT))
+        return bool(store.query("ASK {}"))
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
 @bp.get("/healthz")
 def healthz():
     store = get_store()
+    headers = {"Cache-Control": "no-store"}
+    if not store_answers(store):
+        # 503 takes the process out of a load balancer's rotation until its store answers again.
+        return jsonify({"status": "unavailable", "store": "not answering"}), 503, headers
     triples = len(store)  # quads over the named graphs (an external store: as of its last refresh)
     body = {"status": "ok", "store": "loaded", "triples": triples, "graphs": len(store.graphs())}
-    return jsonify(body), 200, {"Cache-Control": "no-store"}
+    return jsonify(body), 200, headers
 
 
 @bp.get("/metrics")
