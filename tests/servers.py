@@ -13,6 +13,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -95,10 +96,11 @@ def stop(process: subprocess.Popen) -> None:
 def running_server(env: dict[str, str | None] | None = None, workers: int = 2,
                    args: list[str] | None = None) -> Iterator[Server]:
     port = free_port()
+    metrics_dir = tempfile.mkdtemp(prefix="planlod-metrics-")
     settings = {
         "PLANLOD_RATELIMIT_ENABLED": "false",
         # One directory per server, so /metrics sums the workers of this server only.
-        "PLANLOD_METRICS_DIR": tempfile.mkdtemp(prefix="planlod-metrics-"),
+        "PLANLOD_METRICS_DIR": metrics_dir,
     }
     settings.update(env or {})
     # A None value leaves the variable unset (e.g. to test what `planlod serve` does by itself).
@@ -118,6 +120,8 @@ def running_server(env: dict[str, str | None] | None = None, workers: int = 2,
         yield Server(url=url, port=port, pid=process.pid, log=log)
     finally:
         stop(process)
+        log.unlink(missing_ok=True)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 # -- sending exactly the bytes a test means, to a real server or to the app in-process --
