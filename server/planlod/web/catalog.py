@@ -300,8 +300,8 @@ def _distribution(graph: Graph, base: str, downloads: dl.Downloads, entry: dl.En
     node = distribution_iri(base, entry)
     url = URIRef(entry.url(base))
     graph.add((node, RDF.type, DCAT.Distribution))
-    graph.add((node, DCTERMS.title, Literal(f"{title_ja}（{entry.syntax}）", lang="ja")))
-    graph.add((node, DCTERMS.title, Literal(f"{title_en} ({entry.syntax})", lang="en")))
+    graph.add((node, DCTERMS.title, Literal(f"{title_ja} — {entry.syntax_ja}", lang="ja")))
+    graph.add((node, DCTERMS.title, Literal(f"{title_en} — {entry.syntax}", lang="en")))
     media = URIRef(IANA + entry.media_type)
     graph.add((media, RDF.type, DCTERMS.MediaType))
     graph.add((node, DCAT.mediaType, media))
@@ -702,10 +702,14 @@ def catalog_view(graph: Graph, base: str) -> dict:
     def local(url: str) -> str:
         return "/" + url[len(base):] if url.startswith(base) else url
 
+    order = {entry.url(base): i for i, entry in enumerate(dl.get_downloads().entries.values())}
     datasets = []
     for dataset in sorted(graph.objects(URIRef(catalog_iri(base)), DCAT.dataset)):
         files = []
-        for distribution in sorted(graph.objects(dataset, DCAT.distribution)):
+        def place(distribution) -> int:  # the order of /downloads: RDF syntaxes, then the outline files
+            return order.get(str(graph.value(distribution, DCAT.downloadURL)), 0)
+
+        for distribution in sorted(graph.objects(dataset, DCAT.distribution), key=place):
             url = str(graph.value(distribution, DCAT.downloadURL))
             files.append({"title": text(distribution, DCTERMS.title), "href": local(url),
                           "size": int(graph.value(distribution, DCAT.byteSize))})

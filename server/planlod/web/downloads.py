@@ -84,6 +84,11 @@ OUTLINE_FILES = {  # file name -> (media type, with BOM?)
     "outline-nobom.csv": (CSV_MEDIA_TYPE, False),
     "outline.csv-metadata.json": (CSVW_MEDIA_TYPE, None),
 }
+OUTLINE_LABELS = {"outline.csv": "CSV, UTF-8 with BOM", "outline-nobom.csv": "CSV, UTF-8",
+                  "outline.csv-metadata.json": "CSVW metadata"}
+# The same in Japanese (RDF syntax names are the same in both languages).
+SYNTAX_JA = {"CSV, UTF-8 with BOM": "CSV（UTF-8、BOM 付き）", "CSV, UTF-8": "CSV（UTF-8、BOM なし）",
+             "CSVW metadata": "CSVW メタデータ"}
 # Media types whose charset a client must be told (text/*); the others are UTF-8 by definition.
 TEXT_MEDIA_TYPES = {"text/turtle", CSV_MEDIA_TYPE}
 STREAM_ABOVE = 8 << 20  # bytes: files from the cache directory larger than this are streamed
@@ -147,10 +152,14 @@ class Entry:
 
     path: str  # below the server root, e.g. download/planlod.ttl
     media_type: str
-    syntax: str  # "Turtle", "CSV (BOM)", …
+    syntax: str  # what the file is, in English: "Turtle", "CSV, UTF-8 with BOM", …
     edition: Edition | None  # None: the whole dataset
     kind: str  # "rdf", "csv", "csvw"
     ext: str = ""  # for "rdf": the key of SYNTAXES
+
+    @property
+    def syntax_ja(self) -> str:
+        return SYNTAX_JA.get(self.syntax, self.syntax)
 
     @property
     def filename(self) -> str:
@@ -220,7 +229,7 @@ class Downloads:
                                 edition, "rdf", ext))
             for name, (media_type, bom) in OUTLINE_FILES.items():
                 kind = "csvw" if bom is None else "csv"
-                label = "CSVW" if bom is None else ("CSV (BOM)" if bom else "CSV")
+                label = OUTLINE_LABELS[name]
                 self._add(Entry(f"{DOWNLOAD_PATH}{edition.path}/{name}", media_type, label, edition, kind))
         self._built: dict[str, Built] = {}
         self._lock = threading.RLock()
