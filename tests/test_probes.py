@@ -136,6 +136,21 @@ def test_query_cannot_make_the_server_connect(server, listener, name, template):
     assert listener.connections == []
 
 
+def test_allow_listing_a_loopback_endpoint_still_connects_nowhere():
+    """Even on the allow-list, a name or address that is loopback is refused (before and after DNS)."""
+    listener = Listener()
+    try:
+        allowed = [f"http://localhost:{listener.port}/sparql", f"http://127.0.0.1:{listener.port}/sparql"]
+        with running_server({"PLANLOD_SERVICE_ALLOWLIST": " ".join(allowed)}) as allowing:
+            for endpoint in allowed:
+                reply = ask(allowing, f"SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}")
+                assert 400 <= reply.status < 500, (reply.status, reply.text[:300])
+            time.sleep(0.5)
+        assert listener.connections == []
+    finally:
+        listener.close()
+
+
 @pytest.mark.parametrize("update", [
     "LOAD <http://127.0.0.1:{port}/data.ttl>",
     "LOAD SILENT <http://127.0.0.1:{port}/data.ttl> INTO GRAPH <urn:x>",
