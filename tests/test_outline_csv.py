@@ -150,7 +150,8 @@ def test_csvw_metadata_describes_every_column():
                                  EDITION_5, "計画", "Plan", "https://creativecommons.org/licenses/by/4.0/")
     assert meta["@context"][0] == "http://www.w3.org/ns/csvw"
     assert [t["url"] for t in meta["tables"]] == ["https://example.org/a.csv", "https://example.org/b.csv"]
-    columns = meta["tableSchema"]["columns"]
+    columns = meta["tables"][0]["tableSchema"]["columns"]
+    assert all(table["tableSchema"]["columns"] == columns for table in meta["tables"])
     assert [c["name"] for c in columns] == list(outline.KEYS)
     for described, column, header in zip(columns, outline.COLUMNS, outline.header_row(), strict=True):
         assert header in described["titles"]["ja"] and column.en in described["titles"]["en"]

@@ -227,7 +227,10 @@ def csvw_metadata(table_urls: list[str], base: str, edition: str,
                      {"@value": f"Outline of {title_en}", "@language": "en"}],
         "dc:source": {"@id": edition},
         "dc:license": {"@id": license_iri},
-        "dialect": {"encoding": "utf-8", "header": True, "headerRowCount": 1, "delimiter": ","},
-        "tableSchema": {"columns": columns, "primaryKey": "iri", "aboutUrl": "{+iri}"},
-        "tables": [{"@type": "Table", "url": url} for url in table_urls],
+        # Each table carries the dialect and schema itself: CSVW lets a group's be the tables' default,
+        # but processors (e.g. the csvw package) read them only on the table.
+        "tables": [{"@type": "Table", "url": url,
+                    "dialect": {"encoding": "utf-8", "header": True, "headerRowCount": 1, "delimiter": ","},
+                    "tableSchema": {"columns": columns, "primaryKey": "iri", "aboutUrl": "{+iri}"}}
+                   for url in table_urls],
     }
