@@ -19,6 +19,7 @@ from planlod import config
 from planlod.graph.query_pool import (
     PoolBusy,
     QueryJob,
+    QueryMemoryExceeded,
     QueryPool,
     QuerySyntaxError,
     QueryTimeout,
@@ -183,3 +184,14 @@ def test_workers_do_not_outlive_an_owner_that_dies_mid_query(store):
         owner.wait()
         owner.stdout.close()
     assert wait_gone(pids, seconds=5) == []
+
+
+def test_a_query_over_the_memory_limit_stops_only_its_worker(store):
+    small = QueryPool(str(store.path), size=1, timeout=60, memory_mb=300)
+    try:
+        hungry = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f"  # ~15 M rows held to be sorted
+        with pytest.raises(QueryMemoryExceeded, match="300 MB"):
+            small.run(QueryJob(hungry))
+        assert json.loads(small.run(QueryJob(COUNT)).body) == json.loads(count_in_process(store))
+    finally:
+        small.close()

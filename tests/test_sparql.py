@@ -376,6 +376,15 @@ def test_bad_requests_get_the_right_status(client, case, method, target, headers
         assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
 
 
+@pytest.mark.parametrize(("opener", "closer"), [("(", ")"), ("{ ", " }"), ("[ <urn:p> ", " ]")])
+def test_deep_nesting_is_refused_before_it_runs(client, opener, closer):
+    depth = 300
+    query = "SELECT * WHERE { FILTER(" + opener * depth + "1" + closer * depth + ") }"
+    text = assert_error(client.post("/sparql", data={"query": query}), 400)
+    assert "levels deep" in text and "256" in text
+    assert analyse(query).nesting == depth + 2
+
+
 def test_syntax_error_names_line_and_column(client):
     response = client.get("/sparql", query_string={"query": "SELECT *\nWHERE {\n  ?s ?p\n}"})
     text = assert_error(response, 400)

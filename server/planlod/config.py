@@ -24,6 +24,7 @@ DEFAULTS = {
     # /sparql (web/sparql.py, graph/query_pool.py): every limit is stated in the Service Description.
     "QUERY_TIMEOUT": 30,  # seconds a query may run before its worker is killed (503)
     "QUERY_WORKERS": 2,  # killable query worker processes per server process
+    "QUERY_MEMORY_MB": 1024,  # heap per query worker; a query that needs more is stopped (503)
     "MAX_QUERY_LENGTH": 100_000,  # characters of query text (413, or 414 in a URL)
     "MAX_CONTENT_LENGTH": 1_048_576,  # bytes of request body (Flask's own setting: 413)
     "MAX_RESULT_ROWS": 100_000,  # rows or triples; a longer result is cut and the response says so

@@ -3,7 +3,9 @@
 pyoxigraph cannot cancel a query from Python (oxigraph issue #1926), so a query runs in a separate
 process over the same on-disk store (opened read-only) and the caller waits at most `timeout` seconds:
 a worker that overruns is killed (SIGKILL, the only signal a busy Rust loop cannot ignore), a fresh one
-is started in its place at once, and the caller gets `QueryTimeout`. Workers are started ahead of use
+is started in its place at once, and the caller gets `QueryTimeout`. With `memory_mb`, a worker's heap is
+capped (RLIMIT_DATA): a query that needs more kills only its worker, and the caller gets
+`QueryMemoryExceeded`. Workers are started ahead of use
 and reused, so a query costs one round trip over a socket pair, not a process start.
 
     pool = QueryPool(store_path, size=2, timeout=30)
@@ -25,6 +27,7 @@ import io
 import os
 import pickle
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -56,6 +59,12 @@ class PoolBusy(QueryPoolError):
 
 class WorkerFailed(QueryPoolError):
     """A worker died or could not start (not the query's fault as far as we can tell)."""
+
+
+class QueryMemoryExceeded(QueryPoolError):
+    def __init__(self, limit_mb: int):
+        super().__init__(f"The query needed more than the memory limit of {limit_mb} MB and was stopped.")
+        self.limit_mb = limit_mb
 
 
 class QuerySyntaxError(QueryPoolError):
@@ -185,7 +194,9 @@ def _watch_parent(parent: int) -> None:
     os._exit(0)
 
 
-def worker_main(fd: int, store_path: str) -> int:
+def worker_main(fd: int, store_path: str, memory_mb: int = 0) -> int:
+    import resource
+
     from pyoxigraph import Store
 
     connection = Connection(fd)
@@ -196,6 +207,12 @@ def worker_main(fd: int, store_path: str) -> int:
         with contextlib.suppress(OSError):
             connection.send_bytes(pickle.dumps(("failed", f"cannot open the store: {error}")))
         return 1
+    if memory_mb:
+        # A query that needs more (a big ORDER BY, a cartesian product held for DISTINCT) fails its
+        # allocation and the engine aborts the process (SIGABRT), which the owner reports as this limit,
+        # long before the machine runs out of memory. RLIMIT_DATA: heap and private anonymous mappings.
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     try:
         connection.send_bytes(pickle.dumps(("ready", os.getpid())))
     except OSError:
@@ -225,11 +242,13 @@ def worker_main(fd: int, store_path: str) -> int:
 # ---- the owner's side ----
 
 class _Worker:
-    def __init__(self, store_path: str):
+    def __init__(self, store_path: str, memory_mb: int = 0):
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "planlod.graph.query_pool", str(theirs.fileno()), store_path],
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
+            [sys.executable, "-m", "planlod.graph.query_pool", str(theirs.fileno()), store_path,
+             str(memory_mb)],
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True,
+            env={**os.environ, "RUST_BACKTRACE": "0"})
         theirs.close()
         self.connection = Connection(ours.detach())
         self.ready = False
@@ -270,10 +289,11 @@ class QueryPool:
     """`size` warm workers over the store at `store_path`; thread-safe; one per process that owns it."""
 
     def __init__(self, store_path: str, size: int = 2, timeout: float = 30.0,
-                 start_timeout: float = START_TIMEOUT):
+                 start_timeout: float = START_TIMEOUT, memory_mb: int = 0):
         if size < 1:
             raise ValueError("a query pool needs at least one worker")
         self.store_path = str(store_path)
+        self.memory_mb = int(memory_mb or 0)  # per worker; 0: no limit
         self.size = size
         self.timeout = float(timeout)
         self.start_timeout = start_timeout
@@ -289,7 +309,7 @@ class QueryPool:
         atexit.register(self._finalizer)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.store_path)
+        worker = _Worker(self.store_path, self.memory_mb)
         with self._lock:
             self._workers.add(worker)
         return worker
@@ -319,7 +339,13 @@ class QueryPool:
             status, payload = pickle.loads(worker.connection.recv_bytes())
         except (EOFError, OSError, pickle.UnpicklingError):
             # It died while running this query: not retried, the query may be what killed it.
+            try:
+                status = worker.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                status = None
             self._discard(worker)
+            if self.memory_mb and status == -signal.SIGABRT:
+                raise QueryMemoryExceeded(self.memory_mb) from None
             raise WorkerFailed("a query worker stopped unexpectedly; the query was not answered") from None
         self._idle.put(worker)
         if status == "ok":
@@ -365,4 +391,4 @@ if __name__ == "__main__":
     # Through the package, not __main__, so pickled replies name classes the owner can import.
     from planlod.graph.query_pool import worker_main as main
 
-    sys.exit(main(int(sys.argv[1]), sys.argv[2]))
+    sys.exit(main(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 0))

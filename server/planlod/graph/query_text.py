@@ -45,6 +45,7 @@ class QueryText:
     # Each SERVICE target as an absolute IRI, or None when it is a variable (never allowed).
     service_targets: list[str | None] = field(default_factory=list)
     limit: int | None = None  # the outermost LIMIT (outside every brace), when there is one
+    nesting: int = 0  # the deepest nesting of (), {} and [] together
 
     @property
     def is_update(self) -> bool:
@@ -97,10 +98,14 @@ def analyse(text: str) -> QueryText:
         elif first in UPDATE_KEYWORDS:
             result.form = "UPDATE"
     depth = 0
+    nesting = 0
     for j in range(i, len(toks)):
         kind, value = toks[j]
-        if kind == "other" and value in "{}":
-            depth += 1 if value == "{" else -1
+        if kind == "other" and value in "{}()[]":
+            if value in "{}":
+                depth += 1 if value == "{" else -1
+            nesting += 1 if value in "{([" else -1
+            result.nesting = max(result.nesting, nesting)
             continue
         if kind != "name":
             continue

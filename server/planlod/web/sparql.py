@@ -19,9 +19,10 @@ Answers, and why those statuses:
   406  nothing in Accept is available; the message lists what is.
   413  body over MAX_CONTENT_LENGTH or query text over MAX_QUERY_LENGTH; 414 for such a query in the URL.
   415  POST with no Content-Type, another media type, or a charset other than UTF-8.
-  503  the query ran past QUERY_TIMEOUT and was stopped (the message names the limit), or every query
-       worker stayed busy (with Retry-After). 503 says "the server would not finish this now" and is what
-       Fuseki answers for a timeout; 504 would blame an upstream server, 408 a slow client.
+  503  the query ran past QUERY_TIMEOUT or needed more than QUERY_MEMORY_MB and was stopped (the
+       message names the limit), or every query worker stayed busy (with Retry-After). 503 says "the
+       server would not finish this now" and is what Fuseki answers for a timeout; 504 would blame an
+       upstream server, 408 a slow client.
   502  an allow-listed SERVICE endpoint failed.
 A result longer than MAX_RESULT_ROWS is cut, and the response says so: `X-Result-Truncated: true`,
 `X-Result-Row-Limit`, and a `Warning` header with the message. CORS is open (`*`): the data is public
@@ -39,6 +40,7 @@ from ..graph.query_pool import (
     PoolBusy,
     QueryEvaluationError,
     QueryJob,
+    QueryMemoryExceeded,
     QuerySyntaxError,
     QueryTimeout,
     WorkerFailed,
@@ -80,6 +82,9 @@ PREFLIGHT_HEADERS = {
     "Access-Control-Max-Age": "86400",
 }
 SYNTAX_POSITION = re.compile(r"^error at (\d+):(\d+):\s*")
+# The engine's parser recurses once per nesting level; thousands of levels overflow its stack and kill
+# the worker. No real query comes near this; a query that does gets a 400 before it runs.
+MAX_NESTING = 256
 
 
 # ---- reading the request, strictly ----
@@ -312,6 +317,9 @@ def sparql() -> Response:
     text = query_text.analyse(req.query)
     if text.is_update:
         abort_with(403, READ_ONLY)
+    if text.nesting > MAX_NESTING:
+        abort_with(400, f"The query nests (), {{}} or [] {text.nesting} levels deep; "
+                        f"this endpoint accepts up to {MAX_NESTING}.")
     if text.service_targets:
         try:
             federation.check_services(text.service_targets,
@@ -364,6 +372,8 @@ def execute(job: QueryJob, results_format: Format, graph_format: Format) -> Cach
     except QueryTimeout:
         abort_with(503, f"The query ran longer than this endpoint's time limit of {limit:g} s "
                         "(QUERY_TIMEOUT) and was stopped. Narrow it, or add a LIMIT.")
+    except QueryMemoryExceeded as error:
+        abort_with(503, f"{error} (QUERY_MEMORY_MB) Narrow it, or add a LIMIT.")
     except PoolBusy as error:
         abort_with(503, str(error), {"Retry-After": "5"})
     except QueryEvaluationError as error:

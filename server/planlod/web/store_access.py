@@ -70,6 +70,7 @@ def get_query_pool(app: Flask | None = None) -> QueryPool | None:
         pool = app.extensions.get(POOL_KEY)
         if pool is None or pool.owner != os.getpid():
             pool = QueryPool(str(store.path), size=int(app.config.get("QUERY_WORKERS") or 2),
-                             timeout=float(app.config.get("QUERY_TIMEOUT") or 30))
+                             timeout=float(app.config.get("QUERY_TIMEOUT") or 30),
+                             memory_mb=int(app.config.get("QUERY_MEMORY_MB") or 0))
             app.extensions[POOL_KEY] = pool
         return pool
