@@ -153,8 +153,10 @@ def answer(url: str, query: str, accept: str, timeout: float = 120.0) -> tuple[i
 
 
 @contextlib.contextmanager
-def running(name: str, command: list[str], env: dict[str, str], url: str, log: Path) -> Iterator[float]:
-    """Start a server, wait for its first answer (yields the seconds that took), stop it by its PID."""
+def running(name: str, command: list[str], env: dict[str, str], url: str,
+            log: Path) -> Iterator[tuple[float, int]]:
+    """Start a server, wait for its first answer (yields the seconds that took and its PID, which is
+    also its process group), stop it by its PID."""
     started = time.monotonic()
     with open(log, "ab") as out:
         process = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=out,
@@ -170,7 +172,7 @@ def running(name: str, command: list[str], env: dict[str, str], url: str, log: P
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} gave no answer within {START_TIMEOUT:.0f} s; see {log}")
             time.sleep(0.2)
-        yield time.monotonic() - started
+        yield time.monotonic() - started, process.pid
     finally:
         stop(process)
 
@@ -253,48 +255,112 @@ def wrk(url: str, query: Query, connections: int, seconds: float) -> Cell:
 
 # ---- one size: every server, every query, every concurrency ----
 
-def measure_size(plans: int, servers: list[str], concurrencies: list[int], seconds: float, rounds: int,
-                 queries: list[Query], work: Path, log: Path) -> dict:
-    """All servers up at once (idle ones cost no CPU), loaded one at a time, cell by cell.
+def process_group_cpu(pgid: int) -> float:
+    """CPU seconds used so far by every process of a process group (a server and its workers)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # field 5, pgrp
+                ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
-    Taking the servers in turn for each cell, `rounds` times, keeps the four figures of a cell close in
-    time, so load from anything else on the machine hits them alike; the best round of each is kept.
-    """
+
+def wait_idle(pgid: int, limit: float = 600.0) -> bool:
+    """Wait until a server has stopped working on abandoned requests (under 5% CPU over a second)."""
+    deadline = time.monotonic() + limit
+    before = process_group_cpu(pgid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = process_group_cpu(pgid)
+        if now - before < 0.05:
+            return True
+        before = now
+    return False
+
+
+def check_answer(results: dict, name: str, url: str, query: Query, timeout: float) -> float | None:
+    """Ask once; record the answer for the comparison; the seconds it took, or None when it timed out."""
+    started = time.monotonic()
+    try:
+        status, body = answer(url, query.text, query.accept, timeout=timeout)
+    except TimeoutError:
+        results["answers"][(name, query.name)] = (f"no answer in {timeout:.0f} s", None)
+        return None
+    results["answers"][(name, query.name)] = (
+        status, canonical_answer(query.accept, body) if status == 200 else None)
+    return time.monotonic() - started
+
+
+def record(results: dict, name: str, query: Query, connections: int, cell: Cell) -> None:
+    best = results["cells"].get((name, query.name, connections))
+    if best is None or cell.requests_per_s > best.requests_per_s:
+        results["cells"][(name, query.name, connections)] = cell
+    print(f"  {name:8} {query.name:10} c={connections}: {cell.requests_per_s:9.1f} req/s  "
+          f"p50 {cell.p50_ms:8.2f} ms  p99 {cell.p99_ms:8.2f} ms  errors {cell.errors}", flush=True)
+
+
+def measure_size(plans: int, servers: list[str], concurrencies: list[int], seconds: int, rounds: int,
+                 queries: list[Query], work: Path, log: Path) -> dict:
+    """floor, planlod and oxigraph up at once (idle ones cost no CPU), loaded one at a time and taken in
+    turn for each cell, `rounds` times, so load from anything else on the machine hits them alike (the best
+    round of each is kept). rdflib-endpoint comes after, alone: it cannot stop a query a client gave up
+    on, so before each of its cells the run waits until it is idle again, and a query it cannot answer
+    within a bound is recorded as such instead of being timed."""
     settings, dump, how = build_dataset(plans, work)
     quads = sum(1 for _ in open(dump, encoding="utf-8"))
     store_dir = work / "oxigraph-store"
     subprocess.run([shutil.which("oxigraph"), "load", "--location", str(store_dir), "--file", str(dump)],
                    check=True, timeout=900, capture_output=True)
     PLANLOD_SERVER_SETTINGS.update(settings)
-    results: dict = {"plans": plans, "how": how, "quads": quads, "start_s": {}, "answers": {}, "cells": {}}
-    urls = {}
+    results: dict = {"plans": plans, "how": how, "quads": quads, "start_s": {}, "answers": {}, "cells": {},
+                     "single_s": {}}
+
+    def start(stack: contextlib.ExitStack, name: str) -> str:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/sparql"
+        command, env = server_command(name, port, dump, store_dir)
+        print(f"[{plans} plans] {name}: starting", flush=True)
+        results["start_s"][name], pid = stack.enter_context(running(name, command, env, url, log))
+        results.setdefault("pids", {})[name] = pid
+        return url
+
+    together = [n for n in servers if n != "rdflib"]
     with contextlib.ExitStack() as stack:
-        for name in servers:  # started one after another: start-up times are not shared
-            port = free_port()
-            urls[name] = f"http://127.0.0.1:{port}/sparql"
-            command, env = server_command(name, port, dump, store_dir)
-            print(f"[{plans} plans] {name}: starting", flush=True)
-            results["start_s"][name] = stack.enter_context(running(name, command, env, urls[name], log))
-        for name in servers:
-            if name == "floor":
-                continue
-            for query in queries:
-                status, body = answer(urls[name], query.text, query.accept)
-                results["answers"][(name, query.name)] = (
-                    status, canonical_answer(query.accept, body) if status == 200 else None)
+        urls = {name: start(stack, name) for name in together}  # one after another: start-ups apart
+        for name in together:
+            if name != "floor":
+                for query in queries:
+                    check_answer(results, name, urls[name], query, timeout=300)
         for query in queries:
             for connections in concurrencies:
                 for _ in range(rounds):
-                    for name in servers:
+                    for name in together:
                         wrk(urls[name], query, connections, 1)  # warm-up, not recorded
                         cell = wrk(urls[name], query, connections, seconds)
-                        best = results["cells"].get((name, query.name, connections))
-                        if best is None or cell.requests_per_s > best.requests_per_s:
-                            results["cells"][(name, query.name, connections)] = cell
-                        print(f"  {name:8} {query.name:10} c={connections}: "
-                              f"{cell.requests_per_s:9.1f} req/s  p50 {cell.p50_ms:8.2f} ms  "
-                              f"p99 {cell.p99_ms:8.2f} ms  errors {cell.errors}", flush=True)
+                        record(results, name, query, connections, cell)
+    if "rdflib" in servers:
+        with contextlib.ExitStack() as stack:
+            url = start(stack, "rdflib")
+            pgid = results["pids"]["rdflib"]
+            for query in queries:
+                wait_idle(pgid)
+                took = check_answer(results, "rdflib", url, query, timeout=RDFLIB_ANSWER_BOUND)
+                results["single_s"][query.name] = took
+                if took is None:
+                    print(f"  rdflib   {query.name:10} no answer in {RDFLIB_ANSWER_BOUND:.0f} s: not timed",
+                          flush=True)
+                    continue
+                for connections in concurrencies:
+                    # Long enough for several answers even when each takes seconds (bounded).
+                    duration = min(60, max(seconds, round(4 * took * connections / 2)))
+                    wait_idle(pgid)
+                    record(results, "rdflib", query, connections, wrk(url, query, connections, duration))
     return results
+
+
+# A single rdflib-endpoint answer slower than this is not load-tested (its ratio is then a lower bound).
+RDFLIB_ANSWER_BOUND = 120.0
 
 
 # ---- the report ----
@@ -337,8 +403,11 @@ def report(sizes: list[dict], concurrencies: list[int], seconds: float, rounds: 
     lines = ["# Endpoint benchmark", "",
              f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `python bench/endpoint.py` on "
              f"{os.cpu_count()} cores ({cpu}), loopback only, 2 workers each (oxigraph: its own threads); "
-             "all servers up, one loaded at a time, taken in turn for each cell. wrk, "
-             f"{seconds:g} s per cell after a 1 s warm-up, best of {rounds} rounds; GET, query in the URL; "
+             "floor, planlod and oxigraph up together, one loaded at a time, taken in turn for each cell, "
+             f"{seconds:g} s per cell after a 1 s warm-up, best of {rounds} rounds; rdflib-endpoint after "
+             "them, alone, one round, waiting before each cell until it is idle again (it cannot stop a "
+             "query a client gave up on), cells long enough for several of its answers. wrk; GET, query in "
+             "the URL; "
              "SPARQL JSON for SELECT, N-Triples for CONSTRUCT. planlod: result cache off, query time limit "
              "on (default), rate limit off.", "",
              "Load average before the run: " + " / ".join(f"{x:.1f}" for x in load_before) + " "
@@ -358,9 +427,13 @@ def report(sizes: list[dict], concurrencies: list[int], seconds: float, rounds: 
             for c in concurrencies:
                 cells = {n: size["cells"].get((n, query.name, c)) for n in SERVERS}
                 mine = cells["planlod"]
+                shown = [fmt(cells[n]) for n in SERVERS]
                 ratios = [ratio(mine, cells[n], seconds) for n in ("floor", "rdflib", "oxigraph")]
-                lines.append(f"| {query.name} | {c} | " + " | ".join(fmt(cells[n]) for n in SERVERS) + " | "
-                             + " | ".join(ratios) + " |")
+                if cells["rdflib"] is None and query.name in size["single_s"] and mine is not None:
+                    # One answer took longer than the bound: rdflib serves under min(c, 2)/bound requests/s.
+                    shown[SERVERS.index("rdflib")] = f"no answer in {RDFLIB_ANSWER_BOUND:.0f} s"
+                    ratios[1] = f"> {mine.requests_per_s * RDFLIB_ANSWER_BOUND / min(c, 2):,.0f}×"
+                lines.append(f"| {query.name} | {c} | " + " | ".join(shown + ratios) + " |")
         lines += ["", "Answers per query (status, rows or triples), compared solution by solution and triple "
                   "by triple: the same data must give the same answer.", ""]
         for query in queries:
@@ -400,12 +473,12 @@ def main(argv: list[str] | None = None) -> int:
             for plans in args.plans:
                 sizes.append(measure_size(plans, args.servers, args.concurrency, args.duration, args.rounds,
                                           queries, Path(tmp) / f"plans-{plans}", log))
+                args.out.parent.mkdir(parents=True, exist_ok=True)  # after each size: a later one may fail
+                args.out.write_text(report(sizes, args.concurrency, args.duration, args.rounds, queries,
+                                           load_before), encoding="utf-8")
         except Exception:
             print(log.read_text(errors="replace")[-4000:] if log.exists() else "", file=sys.stderr)
             raise
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report(sizes, args.concurrency, args.duration, args.rounds, queries, load_before),
-                        encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
 
