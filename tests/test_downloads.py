@@ -318,3 +318,11 @@ def test_a_csvw_processor_reads_both_csv_files_with_the_declared_datatypes(app, 
     assert first["depth"] == 1 and first["order"] == 1 and first["page"] == 18  # integers, as declared
     assert first["parent"] is None and first["title_ja"] == "ささえる"
     assert first["iri"].unsplit() == EDITION_5 + "/policy/1"  # read as an anyURI
+
+
+def test_listing_page_is_rendered_once_per_language(client):
+    japanese = client.get("/downloads?lang=ja").get_data(as_text=True)
+    english = client.get("/downloads?lang=en").get_data(as_text=True)
+    assert "ダウンロード" in japanese and '<html lang="ja">' in japanese
+    assert '<html lang="en">' in english and "CSV, UTF-8 with BOM" in english
+    assert client.get("/downloads?lang=en").get_data(as_text=True) == english

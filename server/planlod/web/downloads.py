@@ -232,6 +232,7 @@ class Downloads:
                 label = OUTLINE_LABELS[name]
                 self._add(Entry(f"{DOWNLOAD_PATH}{edition.path}/{name}", media_type, label, edition, kind))
         self._built: dict[str, Built] = {}
+        self.pages: dict[str, str] = {}  # the rendered /downloads page by language
         self._lock = threading.RLock()
         # Files go to disk beside an on-disk store (shared by the server's workers, kept across restarts
         # while the data is unchanged); with an in-memory or external store they stay in memory.
@@ -603,4 +604,14 @@ def html_response(template: str, **values) -> Response:
 
 @bp.get("/downloads")
 def downloads_page():
-    return html_response("downloads.html", groups=listing(get_downloads()), context_path="/" + CONTEXT_PATH)
+    downloads = get_downloads()
+    lang = page_lang()
+    with downloads._lock:  # rendered once per language and dataset version: thousands of rows at scale
+        page = downloads.pages.get(lang)
+        if page is None:
+            page = downloads.pages[lang] = render_template(
+                "downloads.html", **page_context(), groups=listing(downloads),
+                context_path="/" + CONTEXT_PATH)
+    response = Response(page, content_type="text/html; charset=utf-8")
+    response.headers["Vary"] = "Accept, Cookie"  # the language may come from the cookie
+    return response
