@@ -28,7 +28,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, Response, current_app, redirect, request
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
 from pyoxigraph import BlankNode, NamedNode, RdfFormat, Triple, serialize
 from pyoxigraph import Literal as OxLiteral
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -160,6 +160,7 @@ class Metadata:
     void: Graph
     catalog_bytes: dict[str, bytes] = field(default_factory=dict)  # suffix -> serialization
     void_bytes: dict[str, bytes] = field(default_factory=dict)
+    pages: dict[str, str] = field(default_factory=dict)  # the HTML summary by language and path
 
 
 def dataset_iri(base: str, edition: dl.Edition | None) -> URIRef:
@@ -669,8 +670,16 @@ def catalog(suffix: str | None = None):
     chosen = negotiate(suffix, allow_html=True)
     metadata = get_metadata()
     base = get_store().base
-    if chosen == "html":
-        return dl.html_response("catalog.html", **catalog_view(metadata.catalog, base))
+    if chosen == "html":  # rendered once per language and dataset version
+        key = f"{dl.page_lang()} {request.path}"  # the language switch links to this same path
+        with _build_lock:
+            page = metadata.pages.get(key)
+            if page is None:
+                page = metadata.pages[key] = render_template(
+                    "catalog.html", **dl.page_context(), **catalog_view(metadata.catalog, base))
+        response = Response(page, content_type="text/html; charset=utf-8")
+        response.headers["Vary"] = "Accept, Cookie"
+        return response
     return graph_response(metadata.catalog, chosen, base, "/catalog", metadata.catalog_bytes)
 
 
