@@ -167,3 +167,11 @@ def test_etag_gives_304(client):
     response = client.get("/shapes.ttl")
     again = client.get("/shapes.ttl", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_a_class_lists_where_it_is_used(client):
+    html = page(client, "/ontology")
+    hrefs = set(html.ids["PlanEdition"]["hrefs"])
+    assert {"#hasEdition", "#editionOf", "#hasLevel"} <= hrefs  # range of, domain of
+    assert "/shapes#PlanEditionShape" in hrefs  # the shape that checks it
+    assert "#Vision" in set(html.ids["Ideal"]["hrefs"])  # a subclass

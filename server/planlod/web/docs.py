@@ -100,8 +100,15 @@ class Section:
 class Renderer:
     """Turns a graph's statements into Values; knows our namespace (links become #anchors)."""
 
-    def __init__(self, graph: Graph, namespace: str, vocabulary: Graph, base: str):
+    def __init__(self, graph: Graph, namespace: str, vocabulary: Graph, base: str,
+                 shapes: Graph | None = None):
         self.graph = graph
+        # (graph, predicate, ja, en): backlinks shown on a term, e.g. the properties whose domain it is.
+        self.incoming = [(graph, RDFS.domain, "定義域とするプロパティ", "properties with this domain"),
+                         (graph, RDFS.range, "値域とするプロパティ", "properties with this range"),
+                         (graph, RDFS.subClassOf, "下位クラス", "subclasses")]
+        if shapes is not None:
+            self.incoming.append((shapes, SH.targetClass, "検証するシェイプ", "shapes that check it"))
         self.namespace = namespace
         self.vocabulary = vocabulary  # the ontology: names of plan: predicates in other documents
         self.base = base
@@ -159,6 +166,11 @@ class Renderer:
             ja, en = self.predicate_names(predicate)
             objects = sorted(self.graph.objects(subject, predicate), key=_lang_order)
             rows.append((ja, en, [self.value(o) for o in objects]))
+        # Where the term is used: the statements that point at it, read backwards.
+        for source, predicate, ja, en in self.incoming:
+            users = sorted(s for s in source.subjects(predicate, subject) if isinstance(s, URIRef))
+            if users:
+                rows.append((ja, en, [self.value(u) for u in users]))
         return Term(iri[len(self.namespace):], iri, labels, rows)
 
 
@@ -231,7 +243,8 @@ def _respond(kind: DocumentKind, suffix: str | None):
     if chosen != "html":
         return conneg.graph_response(graph, chosen, store.base, "/" + kind.name)
     vocabulary = graph if kind is ONTOLOGY else document_graph(iris.ontology_iri(store.base))
-    renderer = Renderer(graph, graph_iri + "#", vocabulary, store.base)
+    shapes = document_graph(iris.shapes_iri(store.base)) if kind is ONTOLOGY else None
+    renderer = Renderer(graph, graph_iri + "#", vocabulary, store.base, shapes)
     header = renderer.term(URIRef(graph_iri))
     response = dl.html_response(
         "docs.html", kind=kind, iri=graph_iri, header=header,
