@@ -165,12 +165,13 @@ def test_a_large_store_states_per_graph_counts_without_the_costly_union_count(ap
     assert named and all(described.value(described.value(n, SD.graph), VOID.triples) for n in named)
 
 
-LIMITS = {"QUERY_TIMEOUT": 7, "MAX_QUERY_LENGTH": 5000, "MAX_CONTENT_LENGTH": 65536,
+LIMITS = {"QUERY_TIMEOUT": 7, "QUERY_MEMORY_MB": 333, "MAX_QUERY_LENGTH": 5000, "MAX_CONTENT_LENGTH": 65536,
           "MAX_RESULT_ROWS": 1234, "RATELIMIT_ENABLED": True, "RATELIMIT_DEFAULT": "9 per minute"}
 
 
 @pytest.mark.parametrize(("setting", "term", "value"), [
     ("QUERY_TIMEOUT", "queryTimeLimit", 7),
+    ("QUERY_MEMORY_MB", "queryMemoryLimit", 333),
     ("MAX_QUERY_LENGTH", "queryLengthLimit", 5000),
     ("MAX_CONTENT_LENGTH", "requestBodyLimit", 65536),
     ("MAX_RESULT_ROWS", "resultRowLimit", 1234),

@@ -61,6 +61,7 @@ PREFIXES = {
 # Limits stated as data: (setting, plan: term, datatype). Terms to be defined in ontology/plan.ttl.
 LIMIT_TERMS = (
     ("QUERY_TIMEOUT", "queryTimeLimit", "decimal"),        # seconds of work per query
+    ("QUERY_MEMORY_MB", "queryMemoryLimit", "integer"),    # MiB of heap per query worker
     ("MAX_QUERY_LENGTH", "queryLengthLimit", "integer"),   # characters of query text
     ("MAX_CONTENT_LENGTH", "requestBodyLimit", "integer"),  # bytes of request body (Flask's setting)
     ("MAX_RESULT_ROWS", "resultRowLimit", "integer"),      # rows (or triples) before a result is cut
@@ -119,6 +120,9 @@ def limits_comment(config: Mapping) -> list[Literal]:
     if config.get("QUERY_TIMEOUT"):
         parts_en.append(f"a query is stopped after {config['QUERY_TIMEOUT']} s")
         parts_ja.append(f"問合せは {config['QUERY_TIMEOUT']} 秒で打ち切る")
+    if config.get("QUERY_MEMORY_MB"):
+        parts_en.append(f"a query may use {config['QUERY_MEMORY_MB']} MiB of memory")
+        parts_ja.append(f"問合せが使えるメモリは {config['QUERY_MEMORY_MB']} MiB まで")
     if config.get("MAX_QUERY_LENGTH"):
         parts_en.append(f"query text up to {config['MAX_QUERY_LENGTH']} characters")
         parts_ja.append(f"問合せ文は {config['MAX_QUERY_LENGTH']} 文字まで")
