@@ -29,3 +29,27 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
             "args": ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
                      "--disable-sync", "--no-first-run"]}
+
+
+@pytest.fixture
+def guarded_page(page, live_server):
+    """A browser page on the live server that fails the test on a console error, an uncaught exception or
+    a request leaving 127.0.0.1 (the same rule as tests/test_browser_pages.py's `site`)."""
+    from urllib.parse import urlsplit
+
+    outside, errors = [], []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith("data:") or urlsplit(url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page, live_server
+    assert outside == [], f"requests left 127.0.0.1: {outside}"
+    assert errors == [], f"console errors: {errors}"

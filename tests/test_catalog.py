@@ -345,3 +345,18 @@ def test_servers_build_downloads_and_catalog_in_the_background_at_start():
         downloads = dl.get_downloads()
         assert set(downloads._built) == set(downloads.entries)  # every file built once, ahead of requests
         assert app.extensions[cat.EXTENSION_KEY][0] is downloads
+
+
+def test_catalog_page_in_a_browser(guarded_page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page, server = guarded_page
+    page.goto(server.url + "/catalog")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    violations = [v["id"] for v in Axe().run(page).response["violations"]
+                  if v.get("impact") in ("serious", "critical")]
+    assert violations == []
+    assert page.locator("h2").count() == len(page.locator("section table").all())
+    turtle = page.request.get(server.url + page.locator("a[href='/catalog.ttl']").get_attribute("href"))
+    assert turtle.headers["content-type"].startswith("text/turtle")
+    assert (None, RDF.type, DCAT.Catalog) in rdflib.Graph().parse(data=turtle.body(), format="turtle")

@@ -175,3 +175,37 @@ def test_a_class_lists_where_it_is_used(client):
     assert {"#hasEdition", "#editionOf", "#hasLevel"} <= hrefs  # range of, domain of
     assert "/shapes#PlanEditionShape" in hrefs  # the shape that checks it
     assert "#Vision" in set(html.ids["Ideal"]["hrefs"])  # a subclass
+
+
+# ---- in a real browser (Debian's chromium) against `planlod serve` ----
+
+def serious_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]
+            if v.get("impact") in ("serious", "critical")]
+
+
+def test_a_term_iri_lands_on_its_entry_in_a_browser(guarded_page):
+    page, server = guarded_page
+    page.goto(server.url + "/ontology#PlanElement")
+    target = page.locator(":target")
+    assert target.get_attribute("id") == "PlanElement"
+    assert target.is_visible() and "計画の要素" in target.inner_text()
+    box = target.bounding_box()
+    assert box is not None and 0 <= box["y"] < page.viewport_size["height"]  # scrolled to it
+    assert serious_violations(page) == []
+    page.click("a[hreflang='en']")  # the language switch keeps the page
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.url.split("?")[0].endswith("/ontology")
+
+
+def test_shapes_page_is_accessible_and_links_to_the_ontology(guarded_page):
+    page, server = guarded_page
+    page.goto(server.url + "/shapes#LabelShape")
+    assert page.locator(":target").get_attribute("id") == "LabelShape"
+    assert serious_violations(page) == []
+    page.locator("#LabelShape a[href='/ontology#PlanElement']").first.click()
+    page.wait_for_url("**/ontology#PlanElement")
+    assert page.locator(":target").get_attribute("id") == "PlanElement"

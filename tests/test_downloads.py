@@ -326,3 +326,20 @@ def test_listing_page_is_rendered_once_per_language(client):
     assert "ダウンロード" in japanese and '<html lang="ja">' in japanese
     assert '<html lang="en">' in english and "CSV, UTF-8 with BOM" in english
     assert client.get("/downloads?lang=en").get_data(as_text=True) == english
+
+
+def test_downloads_page_in_a_browser(guarded_page):
+    """Accessible (axe: no serious violation), and its links fetch the files it lists."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page, server = guarded_page
+    page.goto(server.url + "/downloads")
+    violations = [v["id"] for v in Axe().run(page).response["violations"]
+                  if v.get("impact") in ("serious", "critical")]
+    assert violations == []
+    link = page.locator("a[href$='/5/outline.csv']")
+    row = link.locator("xpath=ancestor::tr")
+    listed_size = int(row.locator("td.num").inner_text().replace(",", ""))
+    response = page.request.get(server.url + link.get_attribute("href"))
+    assert response.ok and len(response.body()) == listed_size
+    assert response.body().startswith(b"\xef\xbb\xbf")
