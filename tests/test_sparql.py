@@ -259,6 +259,7 @@ def test_a_select_accept_on_a_construct_gets_turtle(client):
     (ELEMENTS, ["text/csv"], "text/csv"),
     (HIERARCHY, ["json-ld", "application/ld+json,application/x-json+ld"], "application/ld+json"),
     (HIERARCHY, ["nt"], "application/n-triples"),
+    (HIERARCHY, ["n3"], "text/turtle"),  # Turtle is N3; SPARQLWrapper asks with format=n3
     (HIERARCHY, ["", "ttl"], "text/turtle"),
 ])
 def test_format_parameter_overrides_accept(client, query, formats, expected):

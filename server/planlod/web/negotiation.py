@@ -44,7 +44,9 @@ RESULT_FORMATS = (
     Format("tsv", "text/tab-separated-values", ("tsv",)),
 )
 GRAPH_FORMATS = (
-    Format("turtle", "text/turtle", ("turtle", "ttl"), ("application/x-turtle",)),
+    # Turtle is a subset of N3, so a client asking for N3 (SPARQLWrapper's format=n3) can read Turtle.
+    Format("turtle", "text/turtle", ("turtle", "ttl", "n3"),
+           ("application/x-turtle", "application/turtle", "text/n3", "text/rdf+n3", "application/n3")),
     Format("ntriples", "application/n-triples", ("ntriples", "nt", "n-triples"), ("text/plain",)),
     Format("rdfxml", "application/rdf+xml", ("rdfxml", "rdf", "rdf+xml", "xml"), ("application/xml",)),
     # JSON-LD's media type has no charset parameter (it is always UTF-8: JSON-LD 1.1 §C).
