@@ -16,7 +16,7 @@ The content is read from the store's ontology or shapes graph, so it follows the
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, Response, current_app, render_template, request
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
@@ -28,6 +28,7 @@ from .errors import abort_with
 from .store_access import get_store
 
 bp = Blueprint("docs", __name__)
+CACHE_KEY = "planlod.docs"
 
 # Statements shown first, in this order, under these names; the rest follow by their CURIEs.
 KNOWN_PREDICATES = [
@@ -233,25 +234,46 @@ ONTOLOGY = DocumentKind("ontology", "オントロジー", "Ontology", ONTOLOGY_S
 SHAPES = DocumentKind("shapes", "SHACL シェイプ", "SHACL shapes", SHAPES_SECTIONS)
 
 
+def _cache() -> dict:
+    """Graphs, serializations and rendered pages of the loaded dataset version (the store is read-only)."""
+    key = dl.version_key(get_store())
+    cached = current_app.extensions.get(CACHE_KEY)
+    if cached is None or cached[0] != key:
+        cached = current_app.extensions[CACHE_KEY] = (key, {})
+    return cached[1]
+
+
+def _graph(cache: dict, graph_iri: str) -> Graph:
+    if ("graph", graph_iri) not in cache:
+        cache[("graph", graph_iri)] = document_graph(graph_iri)
+    return cache[("graph", graph_iri)]
+
+
 def _respond(kind: DocumentKind, suffix: str | None):
     store = get_store()
     graph_iri = iris.ontology_iri(store.base) if kind is ONTOLOGY else iris.shapes_iri(store.base)
     chosen = conneg.negotiate(suffix, allow_html=True)
-    graph = document_graph(graph_iri)
+    cache = _cache()
+    graph = _graph(cache, graph_iri)
     if not len(graph):
         abort_with(404, f"The store has no {kind.name} graph <{graph_iri}>.")
     if chosen != "html":
-        return conneg.graph_response(graph, chosen, store.base, "/" + kind.name)
-    vocabulary = graph if kind is ONTOLOGY else document_graph(iris.ontology_iri(store.base))
-    shapes = document_graph(iris.shapes_iri(store.base)) if kind is ONTOLOGY else None
-    renderer = Renderer(graph, graph_iri + "#", vocabulary, store.base, shapes)
-    header = renderer.term(URIRef(graph_iri))
-    response = dl.html_response(
-        "docs.html", kind=kind, iri=graph_iri, header=header,
-        sections=sections_of(graph, graph_iri + "#", renderer, kind.sections),
-        formats=[(s, media) for s, (media, _) in conneg.SYNTAXES.items()],
-        version_iri=str(graph.value(URIRef(graph_iri), OWL.versionIRI) or ""),
-        version=str(graph.value(URIRef(graph_iri), OWL.versionInfo) or ""))
+        return conneg.graph_response(graph, chosen, store.base, "/" + kind.name,
+                                     cache.setdefault(("bytes", kind.name), {}))
+    key = ("html", kind.name, dl.page_lang(), request.path)
+    if key not in cache:
+        vocabulary = graph if kind is ONTOLOGY else _graph(cache, iris.ontology_iri(store.base))
+        shapes = _graph(cache, iris.shapes_iri(store.base)) if kind is ONTOLOGY else None
+        renderer = Renderer(graph, graph_iri + "#", vocabulary, store.base, shapes)
+        cache[key] = render_template(
+            "docs.html", **dl.page_context(), kind=kind, iri=graph_iri,
+            header=renderer.term(URIRef(graph_iri)),
+            sections=sections_of(graph, graph_iri + "#", renderer, kind.sections),
+            formats=[(s, media) for s, (media, _) in conneg.SYNTAXES.items()],
+            version_iri=str(graph.value(URIRef(graph_iri), OWL.versionIRI) or ""),
+            version=str(graph.value(URIRef(graph_iri), OWL.versionInfo) or ""))
+    response = Response(cache[key], content_type="text/html; charset=utf-8")
+    response.headers["Vary"] = "Accept, Cookie"
     response.headers["Link"] = ", ".join(
         f'</{kind.name}.{s}>; rel="alternate"; type="{m}"' for s, (m, _) in conneg.SYNTAXES.items())
     response.add_etag()
@@ -268,7 +290,7 @@ def ontology(suffix: str | None = None):
 def ontology_version(version: str):
     """The versioned IRI answers for the loaded version only; older versions are not kept."""
     store = get_store()
-    graph = document_graph(iris.ontology_iri(store.base))
+    graph = _graph(_cache(), iris.ontology_iri(store.base))
     stated = graph.value(URIRef(iris.ontology_iri(store.base)), OWL.versionIRI)
     suffix = None
     for candidate in conneg.SYNTAXES:

@@ -511,7 +511,7 @@ def canonical_json(document) -> bytes:
     return (json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode()
 
 
-def _version_key(store: DatasetStore):
+def version_key(store: DatasetStore):
     return getattr(store, "version", None) or id(store)
 
 
@@ -521,7 +521,7 @@ _downloads_lock = threading.Lock()
 def get_downloads() -> Downloads:
     """The files of the loaded dataset; rebuilt only when the store's version changes."""
     store = get_store()
-    key = _version_key(store)
+    key = version_key(store)
     with _downloads_lock:  # the background warm-up (catalog.py) and a request may ask at once
         cached = current_app.extensions.get(EXTENSION_KEY)
         if cached is None or cached[0] != key:
