@@ -18,7 +18,14 @@ from planlod import iris
 from planlod.graph.query_text import analyse
 from planlod.web import federation
 from planlod.web.app import create_app
-from planlod.web.negotiation import GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, UnknownFormat, choose
+from planlod.web.negotiation import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    NotAcceptable,
+    UnknownFormat,
+    choose,
+    prefers_html,
+)
 from planlod.web.store_access import POOL_KEY, get_store
 from pyoxigraph import RdfFormat
 from rdflib.compare import isomorphic
@@ -282,6 +289,19 @@ def test_a_format_the_query_cannot_have_is_400(client, query, fmt):
 ])
 def test_negotiation_unit_cases(accept, expected):
     assert choose(accept, RESULT_FORMATS).media_type == expected
+
+
+@pytest.mark.parametrize(("accept", "is_browser"), [
+    (BROWSER, True),
+    ("application/xhtml+xml,text/html;q=0.9,*/*;q=0.8", True),
+    ("*/*", False),  # curl
+    (None, False),
+    ("application/sparql-results+json,*/*;q=0.9", False),  # YASGUI's own requests
+    ("text/html;q=0.5,application/sparql-results+xml;q=0.5", False),  # a tie is not a preference
+    ("text/*", False),
+])
+def test_who_is_a_browser(accept, is_browser):
+    assert prefers_html(accept) is is_browser
 
 
 def test_negotiation_errors_are_typed():

@@ -27,16 +27,12 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .negotiation import parse_accept, quality
+from .negotiation import parse_accept, prefers_html, quality
 
 log = logging.getLogger(__name__)
 
 JSON_TYPES = ("application/json", "application/sparql-results+json", "application/ld+json",
               "application/problem+json")
-MACHINE_TYPES = JSON_TYPES + (
-    "text/plain", "application/sparql-results+xml", "text/csv", "text/tab-separated-values", "text/turtle",
-    "application/n-triples", "application/rdf+xml", "application/trig", "application/n-quads",
-    "application/xml")
 
 
 class ApiError(Exception):
@@ -57,8 +53,7 @@ def _form() -> str:
     ranges = parse_accept(request.headers.get("Accept"))
     if not ranges:
         return "text"
-    html = quality(ranges, "text/html")
-    if html > 0 and all(html > quality(ranges, t) for t in MACHINE_TYPES):
+    if prefers_html(request.headers.get("Accept")):
         return "html"
     json_q = max(quality(ranges, t) for t in JSON_TYPES)
     return "json" if json_q > 0 and json_q >= quality(ranges, "text/plain") else "text"

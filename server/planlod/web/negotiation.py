@@ -165,3 +165,15 @@ def choose(accept: str | None, offers: tuple[Format, ...], format_params: list[s
         raise NotAcceptable("None of the media types in the Accept header is available for this query. "
                             "Available: " + available(offers) + ".", offers)
     return best
+
+
+# What SPARQL and RDF clients ask for; a browser is a client that ranks text/html above all of them.
+MACHINE_TYPES = tuple(t for f in RESULT_FORMATS + GRAPH_FORMATS for t in f.media_types()) + (
+    "application/json", "application/xml", "text/plain", "application/problem+json")
+
+
+def prefers_html(accept: str | None) -> bool:
+    """True for a browser: text/html ranks strictly above every SPARQL/RDF type (`*/*` alone does not)."""
+    ranges = parse_accept(accept)
+    html = quality(ranges, "text/html")
+    return html > 0 and all(html > quality(ranges, t) for t in MACHINE_TYPES)

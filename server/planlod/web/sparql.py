@@ -56,6 +56,7 @@ from .negotiation import (
     NotAcceptable,
     choose,
     parse_accept,
+    prefers_html,
     quality,
 )
 from .result_cache import CachedResult, ResultCache, result_key
@@ -274,7 +275,7 @@ def run(job: QueryJob):
 def service_description_or_page(req: SparqlRequest) -> Response:
     from . import query_page
 
-    if query_page.prefers_html(request.accept_mimetypes):
+    if prefers_html(request.headers.get("Accept")):
         return query_page.render_query_page(query=req.query)
     from .service_description import service_description_response
 
@@ -303,7 +304,7 @@ def sparql() -> Response:
     if request.method == "GET" and not req.format:
         from . import query_page
 
-        if query_page.prefers_html(request.accept_mimetypes):
+        if prefers_html(request.headers.get("Accept")):
             return query_page.render_query_page(query=req.query)
     g.sparql_query = req.query  # the access log hashes it (web/health.py)
     cfg = current_app.config
