@@ -53,7 +53,7 @@ ACCEPT = ", ".join([
 ])
 RESULT_FORMATS = {
     "application/sparql-results+json": QueryResultsFormat.JSON,
-    "application/json": QueryResultsFormat.JSON,  # Virtuoso's answer to ASK with some settings
+    "application/json": QueryResultsFormat.JSON,  # how some stores label SPARQL JSON results
     "application/sparql-results+xml": QueryResultsFormat.XML,
     "text/tab-separated-values": QueryResultsFormat.TSV,
 }
@@ -270,7 +270,7 @@ class RemoteStore:
         # A kept-alive connection the store closed fails on first use; a read query is safe to resend once.
         for attempt in (1, 2):
             try:
-                connection = self._connection(timeout)
+                connection = self._connection(max(0.001, deadline - time.monotonic()))
                 connection.request("POST", path, body=body, headers=headers)
                 sock = connection.sock  # kept: getresponse() drops it from a connection that will close
                 response = connection.getresponse()
