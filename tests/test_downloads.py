@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import threading
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
@@ -343,3 +344,28 @@ def test_downloads_page_in_a_browser(guarded_page):
     response = page.request.get(server.url + link.get_attribute("href"))
     assert response.ok and len(response.body()) == listed_size
     assert response.body().startswith(b"\xef\xbb\xbf")
+
+
+def test_a_built_file_is_served_while_another_build_holds_the_lock(app, client):
+    """The start-up warm-up builds for seconds at scale; files it already made must not wait for it."""
+    with app.app_context():
+        downloads = dl.get_downloads()
+        downloads.built(downloads.entry("download/072044/lifelong-learning-plan/5.ttl"))
+    acquired = threading.Event()
+    release = threading.Event()
+
+    def hold():
+        with downloads._lock:
+            acquired.set()
+            release.wait(5)  # without the lock-free path, the request below waits all this time
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert acquired.wait(5)
+        response = client.get("/download/072044/lifelong-learning-plan/5.ttl")
+        assert response.status_code == 200
+        assert holder.is_alive()  # answered while the lock was still held
+    finally:
+        release.set()
+        holder.join()

@@ -253,6 +253,11 @@ class Downloads:
         return self._by_scope.get(edition.iri, [])
 
     def built(self, entry: Entry) -> Built:
+        # A finished file never changes: served without waiting for the lock, which a build (the
+        # start-up warm-up's, say) may hold for seconds.
+        found = self._built.get(entry.path) or self._cached(entry.path)
+        if found is not None:
+            return found
         with self._lock:
             found = self._built.get(entry.path) or self._cached(entry.path)
             if found is not None:
