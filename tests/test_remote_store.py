@@ -282,6 +282,23 @@ def test_http_timeout_gives_up_and_the_store_still_answers(store_dir):
             assert bool(store.query("ASK { ?s ?p ?o }", timeout=30))
 
 
+def test_sparql_time_limit_on_the_external_store_is_an_http_timeout(store_dir):
+    """/sparql answers 503 at QUERY_TIMEOUT and says the answer was not awaited (it cannot say stopped)."""
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(6)) + " }"
+    with running_oxigraph(store_dir) as server:
+        app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "STORE": server.query_url,
+                          "QUERY_TIMEOUT": 1})
+        started = time.monotonic()
+        response = app.test_client().post("/sparql", data={"query": runaway},
+                                          headers={"Accept": "application/sparql-results+json"})
+        assert time.monotonic() - started < 10
+        assert response.status_code == 503
+        message = response.get_json()["error"]["message"]
+        assert "1 s" in message and "not awaited" in message
+        with app.app_context():
+            get_store().close()
+
+
 class _TruncatingHandler(http.server.BaseHTTPRequestHandler):
     """A SPARQL endpoint that stops halfway through its JSON, as a store cut off by its own timeout does."""
 

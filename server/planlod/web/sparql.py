@@ -371,6 +371,9 @@ def execute(job: QueryJob, results_format: Format, graph_format: Format) -> Cach
     except QuerySyntaxError as error:
         abort_with(400, syntax_message(str(error)))
     except QueryTimeout:
+        if get_query_pool() is None:  # an external store: the limit is an HTTP timeout, not a kill
+            abort_with(503, f"The query ran longer than this endpoint's time limit of {limit:g} s "
+                            "(QUERY_TIMEOUT); its answer was not awaited. Narrow it, or add a LIMIT.")
         abort_with(503, f"The query ran longer than this endpoint's time limit of {limit:g} s "
                         "(QUERY_TIMEOUT) and was stopped. Narrow it, or add a LIMIT.")
     except QueryMemoryExceeded as error:
