@@ -218,6 +218,8 @@ def _count_elements(remote: RemoteStore, results) -> None:
     results.put(len(list(remote.query(PLAN + "SELECT ?e WHERE { ?e a plan:PlanElement }"))))
 
 
+# Forking is the point here (gunicorn forks its workers the same way); Python 3.12+ warns about it.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_forked_processes_do_not_share_the_parents_connection(remote):
     """gunicorn forks workers after the app (and its store connection) exists: each must use its own."""
     expected = len(list(remote.query(PLAN + "SELECT ?e WHERE { ?e a plan:PlanElement }")))  # opens one
