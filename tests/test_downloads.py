@@ -369,3 +369,18 @@ def test_a_built_file_is_served_while_another_build_holds_the_lock(app, client):
     finally:
         release.set()
         holder.join()
+
+
+def test_every_file_can_be_built_before_the_server_starts(tmp_path, files):
+    """What `planlod serve`'s prepare step can do: build all files beside the on-disk store, no app."""
+    from planlod import config
+    from planlod.graph.store import DatasetStore, prepare_store
+
+    dirs = [Path(config.DEFAULTS[name]) for name in ("ONTOLOGY_DIR", "SHAPES_DIR", "DATA_DIR")]
+    prepared = prepare_store(tmp_path, *dirs, config.DEFAULT_BASE_IRI, validate=None)
+    downloads = dl.build_all(dl.Downloads(DatasetStore.open(prepared, config.DEFAULT_BASE_IRI)))
+    assert set(downloads.entries) == {path for path, _ in files}
+    for path in downloads.entries:
+        assert (downloads.cache_dir / (path + ".sha256")).exists(), path
+    again = dl.Downloads(DatasetStore.open(prepared, config.DEFAULT_BASE_IRI))  # a worker, later
+    assert all(again.built(e).file is not None for e in again.entries.values())

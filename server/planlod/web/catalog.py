@@ -656,9 +656,7 @@ def _warm(app: Flask) -> None:
     that comes earlier waits for the same build under its lock rather than starting another)."""
     try:
         with app.app_context():
-            downloads = dl.get_downloads()
-            for entry in list(downloads.entries.values()):
-                downloads.built(entry)
+            dl.build_all(dl.get_downloads())
             get_metadata()
     except Exception:  # the request that needs them builds them again, and reports the error
         log.exception("building downloads and catalog in the background failed")

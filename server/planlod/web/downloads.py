@@ -520,6 +520,14 @@ def version_key(store: DatasetStore):
     return getattr(store, "version", None) or id(store)
 
 
+def build_all(downloads: "Downloads") -> "Downloads":
+    """Every file built (into the cache directory beside an on-disk store). Needs no Flask app, so
+    `planlod serve` can run it in its prepare step, before the workers start: they then only read."""
+    for entry in list(downloads.entries.values()):
+        downloads.built(entry)
+    return downloads
+
+
 _downloads_lock = threading.Lock()
 
 
