@@ -12,10 +12,12 @@ URLs (under the server root, which the public base maps to; see README "IRIs and
 Scope and syntax: TriG, N-Quads and JSON-LD keep the named graphs; Turtle and RDF/XML cannot, so
 they hold the union of the graphs' triples (for an edition: its graph's triples).
 
-Every file is built once per dataset version (the store is read-only while the process runs) on
-first use, then served from memory with its SHA-256 as a strong ETag; `/downloads` and the catalog
-list the same bytes' sizes and checksums. Bytes are deterministic (sorted input, canonical JSON),
-so every worker of a server computes the same checksums.
+Every file is built once per dataset version (the store is read-only while the process runs): kept in
+the on-disk store's directory, where all workers share one build (a file lock) and a restart with the
+same data finds it, or in memory for an in-memory or external store. It is served with its SHA-256 as
+a strong ETag; `/downloads` and the catalog list the same bytes' sizes and checksums. Bytes are
+deterministic (sorted input, blank nodes named after their surroundings, sorted JSON keys), so every
+process computes the same checksums. docs/publication.md has the whole picture.
 """
 
 import base64
