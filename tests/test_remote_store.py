@@ -301,6 +301,22 @@ def test_sparql_time_limit_on_the_external_store_is_an_http_timeout(store_dir):
             get_store().close()
 
 
+def test_an_answer_over_the_size_cap_is_refused_not_held(oxigraph):
+    """STORE_MAX_RESPONSE_BYTES bounds what one query makes a worker hold (the row cap applies after)."""
+    app = create_app({"TESTING": True, "RATELIMIT_ENABLED": False, "STORE": oxigraph.query_url,
+                      "STORE_MAX_RESPONSE_BYTES": 10_000, "RESULT_CACHE_SIZE": 0})
+    client = app.test_client()
+    headers = {"Accept": "application/sparql-results+json"}
+    small = client.post("/sparql", data={"query": "ASK { ?s ?p ?o }"}, headers=headers)
+    assert small.status_code == 200 and small.get_json()["boolean"] is True
+    big = client.post("/sparql", data={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers=headers)
+    assert big.status_code >= 500
+    assert_no_traceback(big.get_data())
+    assert "10,000 bytes" in big.get_json()["error"]["message"]
+    with app.app_context():
+        get_store().close()
+
+
 class _TruncatingHandler(http.server.BaseHTTPRequestHandler):
     """A SPARQL endpoint that stops halfway through its JSON, as a store cut off by its own timeout does."""
 

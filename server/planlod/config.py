@@ -21,6 +21,8 @@ DEFAULTS = {
     "STORE_DIR": None,
     # An external SPARQL query endpoint instead of the embedded store (the path past one machine).
     "STORE": None,
+    # With STORE: answers are read whole before the row cap cuts them; a larger one fails (bytes).
+    "STORE_MAX_RESPONSE_BYTES": 256 * 1024 * 1024,
     # /sparql (web/sparql.py, graph/query_pool.py): every limit is stated in the Service Description.
     "QUERY_TIMEOUT": 30,  # seconds a query may run before its worker is killed (503)
     "QUERY_WORKERS": 2,  # killable query worker processes per server process

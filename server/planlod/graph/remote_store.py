@@ -66,6 +66,8 @@ GRAPH_FORMATS = {
 # Options of pyoxigraph's Store.query that the protocol cannot carry; refused rather than ignored.
 UNSUPPORTED_OPTIONS = ("custom_functions", "custom_aggregate_functions")
 DEFAULT_TIMEOUT_S = 30.0
+# An answer is read whole before the row cap cuts it: this bounds what one query can make us hold.
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 READ_CHUNK = 1 << 16
 
 
@@ -85,7 +87,7 @@ class RemoteStore:
     """A read-only SPARQL endpoint used as the dataset store."""
 
     def __init__(self, endpoint: str, base: str, timeout: float = DEFAULT_TIMEOUT_S,
-                 max_response_bytes: int | None = None):
+                 max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES):
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise RemoteStoreConfigError(f"STORE={endpoint!r}: not an http(s) SPARQL endpoint URL")
@@ -110,7 +112,7 @@ class RemoteStore:
 
     @classmethod
     def connect(cls, endpoint: str, base: str, timeout: float = DEFAULT_TIMEOUT_S,
-                max_response_bytes: int | None = None) -> "RemoteStore":
+                max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES) -> "RemoteStore":
         """Open the store, check it is set up as planlod needs, and take its version; raises if not."""
         store = cls(endpoint, base, timeout, max_response_bytes)
         try:
@@ -308,7 +310,9 @@ class RemoteStore:
                 return b"".join(chunks)
             size += len(chunk)
             if self.max_response_bytes is not None and size > self.max_response_bytes:
-                raise RemoteStoreError(f"external store answer exceeds {self.max_response_bytes} bytes")
+                raise RemoteStoreError(
+                    f"the external store's answer is larger than {self.max_response_bytes:,} bytes "
+                    "(STORE_MAX_RESPONSE_BYTES); narrow the query or add a LIMIT")
             chunks.append(chunk)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from ..graph.query_pool import QueryPool
-from ..graph.remote_store import DEFAULT_TIMEOUT_S, RemoteStore
+from ..graph.remote_store import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_S, RemoteStore
 from ..graph.store import DatasetStore, prepare_store
 
 EXTENSION_KEY = "planlod.store"
@@ -45,7 +45,8 @@ def init_app(app: Flask) -> None:
         # An external SPARQL store (PLANLOD_STORE; docs/external-store.md), loaded by its operator: the same
         # query interface, its time limit an HTTP timeout (QUERY_TIMEOUT seconds).
         app.extensions[EXTENSION_KEY] = RemoteStore.connect(
-            cfg["STORE"], cfg["BASE_IRI"], timeout=float(cfg.get("QUERY_TIMEOUT") or DEFAULT_TIMEOUT_S))
+            cfg["STORE"], cfg["BASE_IRI"], timeout=float(cfg.get("QUERY_TIMEOUT") or DEFAULT_TIMEOUT_S),
+            max_response_bytes=int(cfg.get("STORE_MAX_RESPONSE_BYTES") or DEFAULT_MAX_RESPONSE_BYTES))
         return
     store_dir = Path(cfg["STORE_DIR"]) if cfg.get("STORE_DIR") else _temporary_store_dir()
     prepared = prepare_store(store_dir, Path(cfg["ONTOLOGY_DIR"]), Path(cfg["SHAPES_DIR"]),
