@@ -284,12 +284,14 @@ def check_answer(results: dict, name: str, url: str, query: Query, timeout: floa
     started = time.monotonic()
     try:
         status, body = answer(url, query.text, query.accept, timeout=timeout)
-    except TimeoutError:
+    except (TimeoutError, urllib.error.URLError) as error:
+        if not isinstance(error, TimeoutError) and not isinstance(error.reason, TimeoutError):
+            raise
         results["answers"][(name, query.name)] = (f"no answer in {timeout:.0f} s", None)
         return None
     results["answers"][(name, query.name)] = (
         status, canonical_answer(query.accept, body) if status == 200 else None)
-    return time.monotonic() - started
+    return time.monotonic() - started if status == 200 else None  # an error is not timed
 
 
 def record(results: dict, name: str, query: Query, connections: int, cell: Cell) -> None:
@@ -325,42 +327,52 @@ def measure_size(plans: int, servers: list[str], concurrencies: list[int], secon
         results.setdefault("pids", {})[name] = pid
         return url
 
+    def cell(name: str, url: str, query: Query, connections: int, pgid: int | None) -> None:
+        took = results["single_s"].get((name, query.name))
+        if took is None:  # no answer within the bound: not timed, reported as such
+            return
+        # Long enough for several answers even when each takes a while (bounded); a server must first be
+        # idle again, since no server here stops a query its client gave up on before its own time limit.
+        duration = min(60, max(seconds, round(4 * took * connections / 2)))
+        if pgid is not None:
+            wait_idle(pgid)
+        if took < 1.0:
+            wrk(url, query, connections, 1)  # warm-up, not recorded
+        record(results, name, query, connections, wrk(url, query, connections, duration))
+
+    def first_answers(name: str, url: str) -> None:
+        for query in queries:
+            if name != "floor":
+                took = check_answer(results, name, url, query, ANSWER_BOUND)
+                results["single_s"][(name, query.name)] = took
+            else:
+                results["single_s"][(name, query.name)] = 0.0
+
     together = [n for n in servers if n != "rdflib"]
     with contextlib.ExitStack() as stack:
         urls = {name: start(stack, name) for name in together}  # one after another: start-ups apart
         for name in together:
-            if name != "floor":
-                for query in queries:
-                    check_answer(results, name, urls[name], query, timeout=300)
+            first_answers(name, urls[name])
         for query in queries:
             for connections in concurrencies:
                 for _ in range(rounds):
                     for name in together:
-                        wrk(urls[name], query, connections, 1)  # warm-up, not recorded
-                        cell = wrk(urls[name], query, connections, seconds)
-                        record(results, name, query, connections, cell)
+                        cell(name, urls[name], query, connections,
+                             None if name == "floor" else results["pids"][name])
     if "rdflib" in servers:
         with contextlib.ExitStack() as stack:
             url = start(stack, "rdflib")
-            pgid = results["pids"]["rdflib"]
+            wait_idle(results["pids"]["rdflib"])
+            first_answers("rdflib", url)
             for query in queries:
-                wait_idle(pgid)
-                took = check_answer(results, "rdflib", url, query, timeout=RDFLIB_ANSWER_BOUND)
-                results["single_s"][query.name] = took
-                if took is None:
-                    print(f"  rdflib   {query.name:10} no answer in {RDFLIB_ANSWER_BOUND:.0f} s: not timed",
-                          flush=True)
-                    continue
                 for connections in concurrencies:
-                    # Long enough for several answers even when each takes seconds (bounded).
-                    duration = min(60, max(seconds, round(4 * took * connections / 2)))
-                    wait_idle(pgid)
-                    record(results, "rdflib", query, connections, wrk(url, query, connections, duration))
+                    cell("rdflib", url, query, connections, results["pids"]["rdflib"])
     return results
 
 
-# A single rdflib-endpoint answer slower than this is not load-tested (its ratio is then a lower bound).
-RDFLIB_ANSWER_BOUND = 120.0
+# A server whose single answer takes longer than this is not load-tested on that query (for rdflib-endpoint
+# its ratio is then a lower bound). wait_idle waits for such an abandoned query to finish.
+ANSWER_BOUND = 120.0
 
 
 # ---- the report ----
@@ -404,10 +416,11 @@ def report(sizes: list[dict], concurrencies: list[int], seconds: float, rounds: 
              f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `python bench/endpoint.py` on "
              f"{os.cpu_count()} cores ({cpu}), loopback only, 2 workers each (oxigraph: its own threads); "
              "floor, planlod and oxigraph up together, one loaded at a time, taken in turn for each cell, "
-             f"{seconds:g} s per cell after a 1 s warm-up, best of {rounds} rounds; rdflib-endpoint after "
-             "them, alone, one round, waiting before each cell until it is idle again (it cannot stop a "
-             "query a client gave up on), cells long enough for several of its answers. wrk; GET, query in "
-             "the URL; "
+             f"best of {rounds} rounds; rdflib-endpoint after them, alone, one round. Before each cell the "
+             "server is left to become idle (no server here stops a query its client gave up on before its "
+             f"own time limit); a cell lasts {seconds:g} s, or longer (up to 60 s) when single answers take "
+             f"long, after a 1 s warm-up for fast queries; a query not answered within {ANSWER_BOUND:.0f} s "
+             "is not timed. wrk; GET, query in the URL; "
              "SPARQL JSON for SELECT, N-Triples for CONSTRUCT. planlod: result cache off, query time limit "
              "on (default), rate limit off.", "",
              "Load average before the run: " + " / ".join(f"{x:.1f}" for x in load_before) + " "
@@ -429,10 +442,11 @@ def report(sizes: list[dict], concurrencies: list[int], seconds: float, rounds: 
                 mine = cells["planlod"]
                 shown = [fmt(cells[n]) for n in SERVERS]
                 ratios = [ratio(mine, cells[n], seconds) for n in ("floor", "rdflib", "oxigraph")]
-                if cells["rdflib"] is None and query.name in size["single_s"] and mine is not None:
+                if cells["rdflib"] is None and size["single_s"].get(("rdflib", query.name), 0) is None \
+                        and mine is not None:
                     # One answer took longer than the bound: rdflib serves under min(c, 2)/bound requests/s.
-                    shown[SERVERS.index("rdflib")] = f"no answer in {RDFLIB_ANSWER_BOUND:.0f} s"
-                    ratios[1] = f"> {mine.requests_per_s * RDFLIB_ANSWER_BOUND / min(c, 2):,.0f}×"
+                    shown[SERVERS.index("rdflib")] = f"no answer in {ANSWER_BOUND:.0f} s"
+                    ratios[1] = f"> {mine.requests_per_s * ANSWER_BOUND / min(c, 2):,.0f}×"
                 lines.append(f"| {query.name} | {c} | " + " | ".join(shown + ratios) + " |")
         lines += ["", "Answers per query (status, rows or triples), compared solution by solution and triple "
                   "by triple: the same data must give the same answer.", ""]
@@ -464,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None or shutil.which("oxigraph") is None:
         parser.error("needs wrk (Debian: apt-get install wrk) and the oxigraph CLI (pip install oxigraph)")
+    # Stopped from outside: unwind normally, so every server started here is stopped by its PID.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     queries = load_queries()
     load_before = os.getloadavg()
     sizes = []
