@@ -360,3 +360,16 @@ def test_catalog_page_in_a_browser(guarded_page):
     turtle = page.request.get(server.url + page.locator("a[href='/catalog.ttl']").get_attribute("href"))
     assert turtle.headers["content-type"].startswith("text/turtle")
     assert (None, RDF.type, DCAT.Catalog) in rdflib.Graph().parse(data=turtle.body(), format="turtle")
+
+
+@pytest.mark.parametrize(("query", "status", "mimetype"), [
+    ("?format=jsonld", 200, "application/ld+json"), ("?format=rdf", 200, "application/rdf+xml"),
+    ("?format=nonsense", 400, None), ("?format=" + "x" * 5000, 400, None),
+])
+def test_format_parameter_overrides_accept(client, query, status, mimetype):
+    for path in ("/catalog", "/.well-known/void", "/ontology"):
+        response = client.get(path + query, headers={"Accept": "text/turtle"})
+        assert response.status_code == status, path
+        assert b"Traceback" not in response.data
+        if mimetype:
+            assert response.mimetype == mimetype
