@@ -184,6 +184,16 @@ def test_home_lists_every_edition(client, app):
     assert "Connecting Iwaki's “power” through learning" in text(doc.find(".//main"))
 
 
+def test_home_leads_with_whole_plans_before_partial_ones(client):
+    doc = page(client, "/")
+    edition_links = [a.get("href") for a in doc.xpath("//main//h2/a")]
+    assert edition_links[0] == "/doc/072044/lifelong-learning-plan/5"
+    # The 総合計画 is transcribed only in part (plan:isPartial), so it comes after every whole plan.
+    partial = "/doc/072044/comprehensive-plan/2016"
+    assert partial in edition_links
+    assert edition_links.index(partial) > edition_links.index("/doc/072044/lifelong-learning-plan/5")
+
+
 @pytest.mark.parametrize("path", ["/", DOC, DOC + "/pillar/1-1", "/doc/072044"])
 def test_landmarks_and_headings(client, path):
     doc = page(client, path)

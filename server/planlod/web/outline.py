@@ -96,16 +96,21 @@ def _labels_of(store: DatasetStore, iri: str) -> LangText:
 
 
 def editions(store: DatasetStore) -> list[tuple[str, LangText]]:
-    """Every plan edition in the store with its title, sorted by IRI (stable across loads)."""
+    """Every plan edition in the store with its title: whole transcriptions first, partial ones
+    (plan:isPartial) after them, each group by IRI (stable across loads)."""
     plan = plan_ns(store)
-    query = f"""SELECT ?s ?label WHERE {{
+    query = f"""SELECT ?s ?label ?partial WHERE {{
       ?s a <{plan}PlanEdition> .
       OPTIONAL {{ ?s <{SKOS}prefLabel> ?label }}
+      OPTIONAL {{ ?s <{plan}isPartial> ?partial }}
     }}"""
     found: dict[str, LangText] = {}
+    partial: set[str] = set()
     for row in store.query(query):
         found.setdefault(row["s"].value, LangText()).add(row["label"])
-    return sorted(found.items())
+        if row["partial"] is not None and row["partial"].value == "true":
+            partial.add(row["s"].value)
+    return sorted(found.items(), key=lambda item: (item[0] in partial, item[0]))
 
 
 def edition_of(store: DatasetStore, iri: str) -> str | None:
