@@ -470,22 +470,10 @@ def is_plan_content(triple, linksets: set[str]) -> bool:
     return False
 
 
-def in_a_linkset(iri: str, linksets: set[str]) -> bool:
-    """Whether any link set graph mentions `iri` at either end: a cheap test before asking for links."""
-    node = NamedNode(iri)
-    store = get_store().store
-    for pattern in ((node, None, None), (None, None, node)):
-        for quad in store.quads_for_pattern(*pattern, None):
-            if isinstance(quad.graph_name, NamedNode) and quad.graph_name.value in linksets:
-                return True
-    return False
-
-
-def cross_links(iri: str, lang: str) -> list[dict] | None:
-    """Links from the cross-plan linking module (planlod.linking.links_for), with their provenance."""
-    linksets = linkset_graphs()
-    if not linksets or not in_a_linkset(iri, linksets):
-        return None  # most pages: no link set names this resource, so no need to ask
+def cross_links(iri: str) -> list[dict]:
+    """Links from the cross-plan linking module (planlod.linking.links_for), with their provenance. Asked
+    for every page: with the IRI in its queries' text, a resource without links costs two index lookups
+    (0.1 ms at 1,001 plans), as little as the check that used to come first."""
     from .. import linking
 
     return linking.links_for(get_store(), iri)
@@ -529,7 +517,7 @@ def render_page(description: rdf.Description, lang: str) -> str:
         incoming=_rows(incoming_local, "object", "subject", labels, lang),
         incoming_other=other_rows, incoming_truncated=description.incoming_truncated,
         incoming_limit=rdf.INCOMING_LIMIT, formats=formats, queries=ready_queries(iri),
-        links=cross_links(iri, lang), diagram=diagram, is_ours=iris.is_ours(iri, base()),
+        links=cross_links(iri), diagram=diagram, is_ours=iris.is_ours(iri, base()),
         external_href=iri if iri.startswith(("http://", "https://")) else None)
 
 
