@@ -35,6 +35,7 @@ bp = Blueprint("health", __name__)
 
 ACCESS_LOGGER = "planlod.access"
 EXTENSION_KEY = "planlod.metrics"
+COUNTS_KEY = "planlod.health.counts"
 # Seconds; spans a cached hit (ms) to a query stopped by the default 30 s limit.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 SNAPSHOT_INTERVAL = 1.0
@@ -220,15 +221,27 @@ def store_answers(store) -> bool:
         return False
 
 
+def store_counts(store) -> tuple[int, int]:
+    """Triples (quads over the named graphs) and graphs, counted once per dataset version: len() of the
+    embedded store walks every quad (110 ms at 1,001 plans), and monitors poll /healthz and /metrics.
+    The store is read-only while the process runs; an external store counts as of its last refresh,
+    which is also when its version changes."""
+    key = (id(store), getattr(store, "version", None) or "")
+    cached = current_app.extensions.get(COUNTS_KEY)
+    if cached is None or cached[0] != key:
+        cached = current_app.extensions[COUNTS_KEY] = (key, (len(store), len(store.graphs())))
+    return cached[1]
+
+
 @bp.get("/healthz")
 def healthz():
     store = get_store()
     headers = {"Cache-Control": "no-store"}
-    if not store_answers(store):
+    if not store_answers(store):  # the live check, every time: the count alone would not prove it
         # 503 takes the process out of a load balancer's rotation until its store answers again.
         return jsonify({"status": "unavailable", "store": "not answering"}), 503, headers
-    triples = len(store)  # quads over the named graphs (an external store: as of its last refresh)
-    body = {"status": "ok", "store": "loaded", "triples": triples, "graphs": len(store.graphs())}
+    triples, graphs = store_counts(store)
+    body = {"status": "ok", "store": "loaded", "triples": triples, "graphs": graphs}
     return jsonify(body), 200, headers
 
 
@@ -236,7 +249,8 @@ def healthz():
 def metrics():
     collected = get_metrics()
     snapshot, processes = collected.merged()
-    text = exposition(snapshot, processes, collected.directory is not None, len(get_store()))
+    triples, _ = store_counts(get_store())
+    text = exposition(snapshot, processes, collected.directory is not None, triples)
     return Response(text, content_type="text/plain; version=0.0.4; charset=utf-8",
                     headers={"Cache-Control": "no-store"})
 
