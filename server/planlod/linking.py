@@ -84,17 +84,14 @@ def _text_by_lang(store: DatasetStore, iri: str, predicates: tuple[str, ...],
     if texts is not None and (iri, predicates) in texts:
         return dict(texts[(iri, predicates)])
     # DISTINCT in the store: a term stated in every link set (the agent that made them) has its label
-    # once per graph, 2,000 quads at 1,000 plans, which took 30 ms to walk here one by one.
-    values = " ".join(f"<{p}>" for p in predicates)
-    rows = store.query(f"SELECT DISTINCT ?p ?l WHERE {{ VALUES ?p {{ {values} }} {iri_ref(iri)} ?p ?l "
-                       "FILTER(isLiteral(?l)) }")
-    by_predicate: dict[str, dict[str, list[str]]] = {}
-    for row in rows:
-        literal, by_lang = row["l"], by_predicate.setdefault(row["p"].value, {})
-        by_lang.setdefault(literal.language or "", []).append(literal.value)
-    answer = {}
+    # once per graph, 2,000 quads at 1,000 plans, which took 30 ms to walk here one by one. One query per
+    # predicate, each a constant: with the predicates as VALUES the store took 7 ms instead of 0.7.
+    answer: dict[str, str] = {}
     for predicate in predicates:
-        found = by_predicate.get(predicate)
+        found: dict[str, list[str]] = {}
+        for row in store.query(f"SELECT DISTINCT ?l WHERE {{ {iri_ref(iri)} {iri_ref(predicate)} ?l "
+                               "FILTER(isLiteral(?l)) }"):
+            found.setdefault(row["l"].language or "", []).append(row["l"].value)
         if found:
             answer = {lang: sorted(values)[0] for lang, values in sorted(found.items())}
             break
