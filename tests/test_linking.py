@@ -250,6 +250,18 @@ def test_a_resource_without_links_has_none(store):
     assert linking.links_for(store, "http://example.org/nothing") == []
 
 
+@pytest.mark.parametrize("iri", [
+    SDG + "4.5> ?p ?o } UNION { ?s ?p ?o",  # would close the IRI and widen the pattern
+    SDG + "4.5>} #",
+    SDG + '4.5"',
+    SDG + "4.5 x",
+])
+def test_an_iri_that_could_change_the_query_is_refused(store, iri):
+    # The IRI is written into the query text: only what pyoxigraph accepts as an IRI gets there.
+    with pytest.raises(ValueError):
+        linking.links_for(store, iri)
+
+
 def test_links_follow_a_configured_base():
     base = "http://127.0.0.1:8080/"
     rebased = DatasetStore.load(PROJECT / "ontology", PROJECT / "shapes", PROJECT / "data", base)
