@@ -51,9 +51,10 @@ from planlod.validation import (  # noqa: E402
 )
 
 RESULTS = BENCH / "results" / "validate.md"
+RAW = BENCH / "results" / "validate.json"  # the figures behind the tables, for --only re-runs
 FINDINGS = "<!-- findings: written by hand, kept when the script rewrites the tables above -->"
 OUT = BENCH / "out"
-TIMEOUT = 900  # seconds per measurement; a case past it is reported as stopped
+TIMEOUT = 300  # seconds per measurement; a case past it is reported as stopped
 
 
 # ---- Building blocks ----
@@ -157,8 +158,8 @@ def run_child(case: str, data: Path) -> dict:
                               capture_output=True, text=True, timeout=TIMEOUT, check=True)
     except subprocess.TimeoutExpired:
         return {"case": case, "data": str(data), "seconds": None, "peak_mb": None, "conforms": None,
-                "detail": f"stopped after {TIMEOUT} s"}
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+                "detail": f"stopped after {TIMEOUT} s", "measured": time.strftime("%Y-%m-%d %H:%M")}
+    result = json.loads(done.stdout.strip().splitlines()[-1]) | {"measured": time.strftime("%Y-%m-%d %H:%M")}
     print(f"  {case:14} {result['seconds']:9.2f} s  {result['peak_mb']:7.0f} MB  {result['detail']}",
           flush=True)
     return result
@@ -193,10 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case")
     parser.add_argument("--data", type=Path)
     parser.add_argument("--quick", action="store_true", help="the plan and 100 plans only")
+    parser.add_argument("--only", help="re-measure only these cases (comma-separated); the other figures "
+                                       "are kept from bench/results/validate.json")
     args = parser.parse_args(argv)
     if args.case:
         print(json.dumps(measure(args.case, args.data)))
         return 0
+    only = set(args.only.split(",")) | {"load"} if args.only else None
+    kept = json.loads(RAW.read_text(encoding="utf-8")) if only and RAW.exists() else {}
 
     sizes = [("the plan (data/plan.ttl)", PROJECT / "data" / "plan.ttl"),
              ("the whole dataset (data/)", PROJECT / "data"),
@@ -213,8 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         cases = [c for c in plans_cases if c not in skip.get(label, set())]
         if data.name == "plan.ttl":
             cases = ["load", "gate", "pyshacl", "pyshacl-nocache", "sparql-only"]
-        results = {case: run_child(case, data) for case in cases}
+        before = kept.get(label, {})
+        reuse = {case for case in cases if only and case not in only and case in before}
+        results = {case: before[case] if case in reuse else run_child(case, data) for case in cases}
         rows.append((label, data, results))
+    RAW.write_text(json.dumps({label: results for label, _, results in rows}, indent=1), encoding="utf-8")
     write_results(rows)
     print(f"-> {RESULTS}")
     return 0
@@ -225,15 +233,17 @@ def write_results(rows) -> None:
              f"Run: `python bench/validate.py` on {time.strftime('%Y-%m-%d')}; {versions()}.",
              "Each figure is one run in a fresh child process; peak memory is its peak RSS (VmHWM; with 2",
              "workers, the larger of the parent and the largest worker).",
-             "Baseline (same run): `load`, reading the same files into the rdflib graph validation uses.", ""]
+             "Baseline: `load`, reading the same files into the rdflib graph validation uses, measured",
+             "in the same run as the figures it divides (`--only` re-runs re-measure `load` with them).", ""]
     for label, data, results in rows:
         triples = results["load"]["detail"]
         lines += [f"## {label}", "", f"`{data.relative_to(PROJECT)}`, {triples} (with the ontology).", "",
-                  "| case | seconds | × load | peak MB | conforms | notes |", "|---|---:|---:|---:|---|---|"]
+                  "| case | seconds | × load | peak MB | conforms | notes | measured (UTC) |",
+                  "|---|---:|---:|---:|---|---|---|"]
         for case, result in results.items():
             seconds, ratio, peak = fmt(result, results["load"])
             lines.append(f"| {case} | {seconds} | {ratio} | {peak} | {result['conforms']} "
-                         f"| {result['detail']} |")
+                         f"| {result['detail']} | {result.get('measured', '')} |")
         lines.append("")
     # The written findings below the marker survive a re-run; the tables above it are regenerated.
     kept = RESULTS.read_text(encoding="utf-8").partition(FINDINGS)[2] if RESULTS.exists() else "\n"
