@@ -34,7 +34,7 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture
 def guarded_page(page, live_server):
     """A browser page on the live server that fails the test on a console error, an uncaught exception or
-    a request leaving 127.0.0.1 (the same rule as tests/test_browser_pages.py's `site`)."""
+    a request leaving 127.0.0.1; every browser test uses it."""
     from urllib.parse import urlsplit
 
     outside, errors = [], []

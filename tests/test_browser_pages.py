@@ -20,27 +20,6 @@ PLAN = Namespace(BASE + "ontology#")
 SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
 
 
-@pytest.fixture
-def site(page, live_server):
-    """The browser page and the server; at the end, no console error and nothing fetched from outside."""
-    outside, errors = [], []
-
-    def guard(route):
-        url = route.request.url
-        if url.startswith("data:") or urlsplit(url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
-    page.route("**/*", guard)
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page, live_server
-    assert outside == [], f"requests left 127.0.0.1: {outside}"
-    assert errors == [], f"console errors: {errors}"
-
-
 @pytest.fixture(scope="module")
 def pillars() -> dict[str, str]:
     """Pillar page path -> its Japanese title, from data/plan.ttl."""
@@ -64,8 +43,8 @@ def serious(results) -> list[str]:
             if v.get("impact") in ("serious", "critical")]
 
 
-def test_home_page(site, tmp_path):
-    page, server = site
+def test_home_page(guarded_page, tmp_path):
+    page, server = guarded_page
     page.goto(server.url + "/")
     assert page.locator("html").get_attribute("lang") == "ja"
     assert page.locator("h1").inner_text() == "自治体計画 LOD"
@@ -79,8 +58,8 @@ def test_home_page(site, tmp_path):
     assert shot.stat().st_size > 10_000
 
 
-def test_diagram_has_every_pillar_and_each_box_opens_its_page(site, pillars, tmp_path):
-    page, server = site
+def test_diagram_has_every_pillar_and_each_box_opens_its_page(guarded_page, pillars, tmp_path):
+    page, server = guarded_page
     page.goto(server.url + DOC)
     diagram = page.locator("svg.diagram").first
     diagram.scroll_into_view_if_needed()
@@ -96,8 +75,8 @@ def test_diagram_has_every_pillar_and_each_box_opens_its_page(site, pillars, tmp
     assert page.locator("h1").inner_text() == "② 地域ぐるみの子育て支援環境づくり"
 
 
-def test_pillar_page(site):
-    page, server = site
+def test_pillar_page(guarded_page):
+    page, server = guarded_page
     # The IRI itself, as a browser dereferences it: 303 to the page.
     page.goto(server.url + "/id/072044/lifelong-learning-plan/5/pillar/7-2")
     assert urlsplit(page.url).path == DOC + "/pillar/7-2"
@@ -112,8 +91,8 @@ def test_pillar_page(site):
         "② まちづくりへの関心を高め、まちづくり活動を促す学びの機会の充実"]
 
 
-def test_language_switch(site):
-    page, server = site
+def test_language_switch(guarded_page):
+    page, server = guarded_page
     page.goto(server.url + DOC + "/direction/7")
     page.locator(".lang-switch a").click()
     page.wait_for_load_state()
@@ -128,8 +107,8 @@ def test_language_switch(site):
     assert page.locator("html").get_attribute("lang") == "ja"
 
 
-def test_keyboard_skip_link_and_focus(site):
-    page, server = site
+def test_keyboard_skip_link_and_focus(guarded_page):
+    page, server = guarded_page
     page.goto(server.url + DOC + "/pillar/7-2")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
@@ -144,8 +123,8 @@ def test_keyboard_skip_link_and_focus(site):
     "/", "/?lang=en", DOC, DOC + "/pillar/7-2", DOC + "/vision?lang=en",
     "/resource?iri=http%3A%2F%2Fmetadata.un.org%2Fsdg%2F4.7",
 ])
-def test_no_serious_accessibility_violations(site, path):
-    page, server = site
+def test_no_serious_accessibility_violations(guarded_page, path):
+    page, server = guarded_page
     page.goto(server.url + path)
     results = Axe().run(page)
     assert serious(results) == [], results.generate_report()

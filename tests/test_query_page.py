@@ -316,28 +316,6 @@ def test_base_iri_moves_the_example_queries_with_the_data(tmp_path):
 
 # ---- in a real browser, against a real server ----
 
-@pytest.fixture
-def watched(page, live_server):
-    """The browser page, with every request that would leave 127.0.0.1 recorded and refused, and every
-    console error or uncaught exception recorded; the test fails on either at the end."""
-    outside, errors = [], []
-
-    def guard(route):
-        url = route.request.url
-        if url.startswith("data:") or urlsplit(url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
-    page.route("**/*", guard)
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page, live_server
-    assert outside == [], f"requests left 127.0.0.1: {outside}"
-    assert errors == [], f"console errors: {errors}"
-
-
 def active_tab(page) -> str:
     return page.get_attribute(".yasgui .tabsList a[role=tab][aria-selected=true]", "id")
 
@@ -355,8 +333,8 @@ def shown_rows(page) -> list[str]:
     return page.eval_on_selector_all(".yasr .dataTable tbody tr", "rows => rows.map(r => r.innerText)")
 
 
-def test_page_loads_in_a_browser_with_every_example_as_a_tab(watched, app):
-    page, server = watched
+def test_page_loads_in_a_browser_with_every_example_as_a_tab(guarded_page, app):
+    page, server = guarded_page
     page.goto(server.url + "/query")
     page.wait_for_selector(".yasgui .tabsList a[role=tab]")
     with app.app_context():
@@ -368,8 +346,8 @@ def test_page_loads_in_a_browser_with_every_example_as_a_tab(watched, app):
 
 
 @pytest.mark.parametrize("example_id", ["counts-per-level", "hierarchy", "construct-skos"])
-def test_an_example_tab_runs_and_shows_the_stores_answer(watched, app, example_id):
-    page, server = watched
+def test_an_example_tab_runs_and_shows_the_stores_answer(guarded_page, app, example_id):
+    page, server = guarded_page
     page.goto(f"{server.url}/query?example={example_id}")
     page.wait_for_selector(".yasqe_queryButton")
     run_open_tab(page)
@@ -384,8 +362,8 @@ def test_an_example_tab_runs_and_shows_the_stores_answer(watched, app, example_i
 
 
 @pytest.mark.parametrize("example_id", ["ideals", "sdg-targets", "describe-policy"])
-def test_example_permalink_opens_that_tab_in_the_browser(watched, app, example_id):
-    page, server = watched
+def test_example_permalink_opens_that_tab_in_the_browser(guarded_page, app, example_id):
+    page, server = guarded_page
     page.goto(f"{server.url}/query?example={example_id}")
     page.wait_for_selector(".yasqe_queryButton")
     assert active_tab(page) == f"tab-example-{example_id}"
@@ -394,8 +372,8 @@ def test_example_permalink_opens_that_tab_in_the_browser(watched, app, example_i
     assert editor_text(page) == example.text
 
 
-def test_choosing_a_tab_puts_its_permalink_in_the_address_bar(watched):
-    page, server = watched
+def test_choosing_a_tab_puts_its_permalink_in_the_address_bar(guarded_page):
+    page, server = guarded_page
     page.goto(server.url + "/query")
     page.click("#tab-example-search-japanese")
     assert urlsplit(page.url).path == "/query" and urlsplit(page.url).query == "example=search-japanese"
@@ -404,8 +382,8 @@ def test_choosing_a_tab_puts_its_permalink_in_the_address_bar(watched):
     assert active_tab(page) == "tab-example-search-japanese"
 
 
-def test_query_permalink_opens_the_query_in_its_own_tab_in_the_browser(watched):
-    page, server = watched
+def test_query_permalink_opens_the_query_in_its_own_tab_in_the_browser(guarded_page):
+    page, server = guarded_page
     query = ('PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n'
              'SELECT ?c WHERE { ?c skos:prefLabel "はぐくむ"@ja }')
     page.goto(f"{server.url}/query?" + urllib.parse.urlencode({"query": query}))
@@ -416,15 +394,15 @@ def test_query_permalink_opens_the_query_in_its_own_tab_in_the_browser(watched):
     assert len(shown_rows(page)) == 1
 
 
-def test_sparql_in_a_browser_is_the_query_page(watched):
-    page, server = watched
+def test_sparql_in_a_browser_is_the_query_page(guarded_page):
+    page, server = guarded_page
     page.goto(server.sparql)
     page.wait_for_selector(".yasgui .tabsList a[role=tab]")
     assert page.title().startswith("SPARQL クエリ")
 
 
-def test_page_has_no_accessibility_violations_in_its_own_markup(watched):
-    page, server = watched
+def test_page_has_no_accessibility_violations_in_its_own_markup(guarded_page):
+    page, server = guarded_page
     page.goto(server.url + "/query")
     page.wait_for_selector(".yasqe_queryButton")
     # YASGUI's own widgets are the vendor's; the page around them is ours and must be clean.
