@@ -16,6 +16,7 @@ restarts without parsing or validating, and any edit builds a fresh store beside
 store is deleted once no process holds it open (each opener keeps a shared lock on its manifest).
 """
 
+import atexit
 import fcntl
 import hashlib
 import json
@@ -102,6 +103,13 @@ _open_stores: dict[tuple[int, Path], Store] = {}
 
 
 _held: dict[tuple[int, Path], object] = {}
+
+
+@atexit.register
+def _release_held() -> None:
+    """Close the lock handles at exit ourselves, rather than leave them to the interpreter's teardown."""
+    for key in [k for k in _held if k[0] == os.getpid()]:
+        _held.pop(key).close()
 
 
 def _read_only(path: Path) -> Store:
