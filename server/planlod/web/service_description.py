@@ -58,13 +58,19 @@ PREFIXES = {
     "xsd": XSD,
 }
 
-# Limits stated as data: (setting, plan: term, datatype). Terms to be defined in ontology/plan.ttl.
-LIMIT_TERMS = (
-    ("QUERY_TIMEOUT", "queryTimeLimit", "decimal"),        # seconds of work per query
-    ("QUERY_MEMORY_MB", "queryMemoryLimit", "integer"),    # MiB of heap per query worker
-    ("MAX_QUERY_LENGTH", "queryLengthLimit", "integer"),   # characters of query text
-    ("MAX_CONTENT_LENGTH", "requestBodyLimit", "integer"),  # bytes of request body (Flask's setting)
-    ("MAX_RESULT_ROWS", "resultRowLimit", "integer"),      # rows (or triples) before a result is cut
+# Each limit once: its setting, the plan: term and datatype that state it as data, and the same limit in
+# prose (en, ja; `{}` is the value). Terms are defined in ontology/plan.ttl.
+LIMITS = (
+    ("QUERY_TIMEOUT", "queryTimeLimit", "decimal",
+     "a query is stopped after {} s", "問合せは {} 秒で打ち切る"),
+    ("QUERY_MEMORY_MB", "queryMemoryLimit", "integer",
+     "a query may use {} MiB of memory", "問合せが使えるメモリは {} MiB まで"),
+    ("MAX_QUERY_LENGTH", "queryLengthLimit", "integer",
+     "query text up to {} characters", "問合せ文は {} 文字まで"),
+    ("MAX_CONTENT_LENGTH", "requestBodyLimit", "integer",  # Flask's setting
+     "request bodies up to {} bytes (else 413)", "リクエスト本文は {} バイトまで（超えると 413）"),
+    ("MAX_RESULT_ROWS", "resultRowLimit", "integer",
+     "results are cut after {} rows, and the response says so", "結果は {} 行で打ち切り、その旨を応答に示す"),
 )
 
 UNION_COUNT_MAX_QUADS = 200_000
@@ -105,7 +111,7 @@ def stated_limits(config: Mapping, base: str) -> list[tuple[str, Literal]]:
     """The limits in force, as (plan: term IRI, value); a setting that is off (None or 0) is left out."""
     plan = iris.ontology_ns(base)
     stated = []
-    for setting, term, datatype in LIMIT_TERMS:
+    for setting, term, datatype, _, _ in LIMITS:
         value = config.get(setting)
         if value:
             stated.append((plan + term, _typed(value, datatype)))
@@ -117,21 +123,10 @@ def stated_limits(config: Mapping, base: str) -> list[tuple[str, Literal]]:
 def limits_comment(config: Mapping) -> list[Literal]:
     """The same limits in prose, for readers who do not know the plan: terms."""
     parts_en, parts_ja = [], []
-    if config.get("QUERY_TIMEOUT"):
-        parts_en.append(f"a query is stopped after {config['QUERY_TIMEOUT']} s")
-        parts_ja.append(f"問合せは {config['QUERY_TIMEOUT']} 秒で打ち切る")
-    if config.get("QUERY_MEMORY_MB"):
-        parts_en.append(f"a query may use {config['QUERY_MEMORY_MB']} MiB of memory")
-        parts_ja.append(f"問合せが使えるメモリは {config['QUERY_MEMORY_MB']} MiB まで")
-    if config.get("MAX_QUERY_LENGTH"):
-        parts_en.append(f"query text up to {config['MAX_QUERY_LENGTH']} characters")
-        parts_ja.append(f"問合せ文は {config['MAX_QUERY_LENGTH']} 文字まで")
-    if config.get("MAX_CONTENT_LENGTH"):
-        parts_en.append(f"request bodies up to {config['MAX_CONTENT_LENGTH']} bytes (else 413)")
-        parts_ja.append(f"リクエスト本文は {config['MAX_CONTENT_LENGTH']} バイトまで（超えると 413）")
-    if config.get("MAX_RESULT_ROWS"):
-        parts_en.append(f"results are cut after {config['MAX_RESULT_ROWS']} rows, and the response says so")
-        parts_ja.append(f"結果は {config['MAX_RESULT_ROWS']} 行で打ち切り、その旨を応答に示す")
+    for setting, _, _, english, japanese in LIMITS:
+        if config.get(setting):
+            parts_en.append(english.format(config[setting]))
+            parts_ja.append(japanese.format(config[setting]))
     if config.get("RATELIMIT_ENABLED") and config.get("RATELIMIT_DEFAULT"):
         parts_en.append(f"each client at most {config['RATELIMIT_DEFAULT']} (else 429 with Retry-After)")
         parts_ja.append(f"クライアントごとに {config['RATELIMIT_DEFAULT']} まで"
