@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pyoxigraph import NamedNode
 
 from .graph.store import DatasetStore
+from .iris import iri_ref
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -111,14 +112,6 @@ def _first_iri(store: DatasetStore, iri: str, predicate: str) -> str:
     values = sorted(q.object.value for q in store.store.quads_for_pattern(
         NamedNode(iri), NamedNode(predicate), None, None) if isinstance(q.object, NamedNode))
     return values[0] if values else ""
-
-
-def iri_ref(iri: str) -> str:
-    """`<iri>` for a query text. NamedNode refuses any IRI with a character that could close the reference
-    or start SPARQL syntax (> space { } " …), so nothing but an IRI gets in. In the text rather than
-    passed as a substitution: pyoxigraph 0.5 applies substitutions after evaluating the whole pattern
-    (every link of every link set: 1 s a call at 1,001 plans); a constant IRI uses the store's indexes."""
-    return str(NamedNode(iri))
 
 
 def _ends(direction: str, iri: str) -> tuple[str, str]:
