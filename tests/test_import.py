@@ -126,6 +126,12 @@ def test_export_of_an_edition_without_elements_is_an_error(capsys):
     assert "no plan elements" in capsys.readouterr().err
 
 
+def test_export_of_something_that_is_not_an_iri_is_a_one_line_error(capsys):
+    assert main(["export-outline", "https://w3id.org/planlod/id/x> } <y"]) == 2
+    err = capsys.readouterr().err
+    assert "not an IRI" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_turtle_metadata_round_trips_the_nishinomiya_plan(tmp_path):
     original = Graph().parse(PROJECT / "data" / "plans" / "282049-lifelong-learning-plan-2021.ttl")
     meta = Graph()

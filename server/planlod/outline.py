@@ -105,13 +105,14 @@ def column_for_header(cell: str) -> Column | None:
 
 def _query(base: str, edition: str) -> str:
     plan = iris.ontology_ns(base)
+    edition = iris.iri_ref(edition)  # from the store or the command line: checked before it enters the text
     return f"""
 PREFIX plan: <{plan}>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?element ?depth ?levelJa ?levelEn ?notation ?order ?titleJa ?titleEn ?parent ?page WHERE {{
-  GRAPH <{edition}> {{
-    ?element a plan:PlanElement ; skos:inScheme <{edition}> .
+  GRAPH {edition} {{
+    ?element a plan:PlanElement ; skos:inScheme {edition} .
     OPTIONAL {{ ?element plan:level ?level .
                OPTIONAL {{ ?level plan:depth ?depth }}
                OPTIONAL {{ ?level rdfs:label ?levelJa FILTER(lang(?levelJa) = "ja") }}

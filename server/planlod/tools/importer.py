@@ -726,7 +726,11 @@ def run_export(args) -> int:
     store = DatasetStore.load(Path(DEFAULTS["ONTOLOGY_DIR"]), Path(DEFAULTS["SHAPES_DIR"]), data_dir,
                               DEFAULTS["BASE_IRI"])
     edition = args.edition if "://" in args.edition else store.base + "id/" + args.edition.strip("/")
-    rows = export_rows(store, edition, with_links=args.links)
+    try:
+        rows = export_rows(store, edition, with_links=args.links)
+    except ValueError as error:  # not an IRI (iris.iri_ref refuses it before any query runs)
+        print(f"{edition}: IRI ではありません / not an IRI ({error})", file=sys.stderr)
+        return 2
     if not rows:
         print(f"<{edition}>: 計画要素がありません / no plan elements in this edition", file=sys.stderr)
         return 2
